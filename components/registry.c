@@ -1,0 +1,26 @@
+/* registry.c — the built-in component kinds, in the order scenarios list their
+ * sections and `metasim list` prints them. A new kind is one row here. */
+#include <string.h>
+
+#include "metasim.h"
+
+extern const msim_kind msim_client_kind;
+extern const msim_kind msim_service_kind;
+
+static const msim_kind *const kinds[] = {
+    &msim_client_kind,
+    &msim_service_kind,
+};
+
+const msim_kind *const *msim_kinds(size_t *count)
+{
+    *count = sizeof kinds / sizeof kinds[0];
+    return kinds;
+}
+
+const msim_kind *msim_kind_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kinds[i]->name, name) == 0) return kinds[i];
+    return NULL;
+}

@@ -1,0 +1,47 @@
+/* retry.h — retry policy and backoff, as a client configures them.
+ *
+ * Semantics (../docs/semantics.md has the sources):
+ *   max_attempts counts the first attempt (gRPC). A failed attempt whose cause
+ *   is in retry_on is retried after a backoff delay while attempts remain and
+ *   the request's deadline allows; otherwise the request fails with that cause.
+ *   Backoff before retry n (n = 1 for the first retry), with the AWS
+ *   "Exponential Backoff and Jitter" definitions, d = min(max, base * multiplier^(n-1)):
+ *     none          0
+ *     constant      base (jitter applies to it too)
+ *     exponential   d
+ *   jitter:
+ *     none          d
+ *     full          uniform(0, d)
+ *     equal         d/2 + uniform(0, d/2)
+ *     decorrelated  min(max, uniform(base, 3 * previous)), previous starting at base
+ */
+#ifndef METASIM_COMPONENTS_RETRY_H
+#define METASIM_COMPONENTS_RETRY_H
+
+#include "metasim.h"
+
+enum { BACKOFF_NONE, BACKOFF_CONSTANT, BACKOFF_EXPONENTIAL };
+enum { JITTER_NONE, JITTER_FULL, JITTER_EQUAL, JITTER_DECORRELATED };
+
+typedef struct backoff_cfg {
+    int kind;
+    msim_time base, max;
+    double multiplier;
+    int jitter;
+} backoff_cfg;
+
+typedef struct retry_cfg {
+    int64_t max_attempts;
+    unsigned retry_on; /* bit per msim_cause */
+    backoff_cfg backoff;
+} retry_cfg;
+
+extern const msim_schema retry_schema;
+extern const msim_choice backoff_kinds[];
+extern const msim_choice jitter_kinds[];
+
+/* Delay before retry number n (1-based). *prev carries the previous delay for
+ * decorrelated jitter (start it at 0). */
+msim_time backoff_delay(const backoff_cfg *b, uint32_t n, msim_time *prev, msim_rng *rng);
+
+#endif

@@ -1,0 +1,501 @@
+/* service.c — the `service` kind: replicas x workers behind per-replica
+ * bounded queues.
+ *
+ * An attempt is routed to an up replica, served at once by a free worker,
+ * queued (fifo or lifo), or rejected when the queue is full. By default a
+ * service keeps working on attempts whose sender already gave up — what real
+ * servers do, and the main sustaining effect of retry storms; the work they
+ * get is counted as wasted. `cancel_on_timeout` removes such attempts from the
+ * queue, `drop_expired` drops them when they reach the head of the queue.
+ *
+ * Triggers: replicas down (their attempts fail or vanish), fewer workers,
+ * slower service, added latency (holds the worker, like a slow dependency
+ * called synchronously), injected errors, stop-the-world pauses.
+ */
+#include <math.h>
+#include <stddef.h>
+
+#include "metasim.h"
+
+enum { DISC_FIFO, DISC_LIFO };
+enum { ROUTE_ROUND_ROBIN, ROUTE_RANDOM, ROUTE_LEAST, ROUTE_P2C };
+enum { SLOW_NONE, SLOW_BUSY, SLOW_QUEUE, SLOW_IN_SYSTEM };
+enum { AT_QUEUE = 1, AT_WORKER = 2 }; /* msim_attempt.state while held here */
+
+typedef struct queue_cfg {
+    int64_t capacity;
+    int discipline;
+} queue_cfg;
+
+typedef struct slowdown_cfg {
+    int by;
+    double coef, exponent;
+} slowdown_cfg;
+
+typedef struct service_cfg {
+    int64_t replicas, workers;
+    queue_cfg queue;
+    msim_dist service_time;
+    slowdown_cfg slowdown;
+    int routing;
+    bool cancel_on_timeout, drop_expired;
+    double errors;
+} service_cfg;
+
+/* ---- parameters --------------------------------------------------------------------- */
+
+static const msim_choice disciplines[] = {
+    {"fifo", "first in, first out"},
+    {"lifo", "last in, first out: the newest attempt is served first"},
+    {NULL, NULL},
+};
+
+static const msim_choice routings[] = {
+    {"round_robin", "replicas in turn"},
+    {"random", "a uniformly random up replica"},
+    {"least_outstanding", "the replica with the fewest queued + in-service attempts"},
+    {"p2c", "power of two choices: the less loaded of two random replicas"},
+    {NULL, NULL},
+};
+
+static const msim_choice slowdown_by[] = {
+    {"none", "no load-dependent slowdown"},
+    {"busy", "busy workers of the replica (concurrency)"},
+    {"queue", "attempts queued at the replica"},
+    {"in_system", "queued + in service at the replica"},
+    {NULL, NULL},
+};
+
+static const msim_param queue_params[] = {
+    {"capacity", &msim_type_count, offsetof(queue_cfg, capacity), "unlimited", 0, 1e12,
+     "attempts that may wait per replica; a full queue rejects at once", NULL, NULL},
+    {"discipline", &msim_type_enum, offsetof(queue_cfg, discipline), "fifo", MSIM_UNBOUNDED,
+     "order of service", disciplines, NULL},
+};
+
+static const msim_schema queue_schema =
+    MSIM_SCHEMA("queue", "the queue in front of each replica", queue_params, queue_cfg, NULL);
+
+static const msim_param slowdown_params[] = {
+    {"by", &msim_type_enum, offsetof(slowdown_cfg, by), "none", MSIM_UNBOUNDED,
+     "what the slowdown grows with", slowdown_by, NULL},
+    {"coef", &msim_type_number, offsetof(slowdown_cfg, coef), "0", 0, 1e9,
+     "service time x (1 + coef x n^exponent), n counted when service starts", NULL, NULL},
+    {"exponent", &msim_type_number, offsetof(slowdown_cfg, exponent), "1", 0, 10,
+     "1: linear; 2: quadratic; ...", NULL, NULL},
+};
+
+static const msim_schema slowdown_schema = MSIM_SCHEMA(
+    "slowdown", "load-dependent service time", slowdown_params, slowdown_cfg, NULL);
+
+static const msim_param service_params[] = {
+    {"replicas", &msim_type_int, offsetof(service_cfg, replicas), "1", 1, 100000,
+     "instances, each with its own workers and queue", NULL, NULL},
+    {"workers", &msim_type_count, offsetof(service_cfg, workers), "1", 1, 1e9,
+     "attempts served at once per replica (unlimited: a pure delay)", NULL, NULL},
+    {"queue", &msim_type_struct, offsetof(service_cfg, queue), NULL, MSIM_UNBOUNDED,
+     "the queue in front of each replica", &queue_schema, NULL},
+    {"service_time", &msim_type_dist, offsetof(service_cfg, service_time), NULL, MSIM_UNBOUNDED,
+     "worker time per attempt", NULL, NULL},
+    {"slowdown", &msim_type_struct, offsetof(service_cfg, slowdown), NULL, MSIM_UNBOUNDED,
+     "service time growing with load (contention, thrashing)", &slowdown_schema, NULL},
+    {"routing", &msim_type_enum, offsetof(service_cfg, routing), "round_robin", MSIM_UNBOUNDED,
+     "how attempts are spread over up replicas", routings, NULL},
+    {"cancel_on_timeout", &msim_type_bool, offsetof(service_cfg, cancel_on_timeout), "false",
+     MSIM_UNBOUNDED, "remove a queued attempt when its sender gives up", NULL, NULL},
+    {"drop_expired", &msim_type_bool, offsetof(service_cfg, drop_expired), "false",
+     MSIM_UNBOUNDED, "drop an attempt whose deadline passed when it reaches the head of the queue",
+     NULL, NULL},
+    {"errors", &msim_type_fraction, offsetof(service_cfg, errors), "0", MSIM_UNBOUNDED,
+     "share of attempts answered at once with an error, always", NULL, NULL},
+};
+
+static const msim_schema service_schema = MSIM_SCHEMA(
+    "service", "replicas x workers behind bounded queues", service_params, service_cfg, NULL);
+
+/* ---- state ------------------------------------------------------------------------------ */
+
+typedef struct list {
+    msim_attempt *head, *tail;
+    uint32_t len;
+} list;
+
+typedef struct replica {
+    list queue;   /* waiting */
+    list serving; /* in service */
+    bool up;
+} replica;
+
+typedef struct service {
+    msim_component base;
+    const service_cfg *cfg;
+    replica *reps;
+    uint32_t nreps, rr_next;
+    uint32_t *up_list, nup;
+    int64_t workers; /* effective per replica; MSIM_UNLIMITED */
+    double speed, errors;
+    msim_time added;
+    bool paused;
+    msim_time pause_start;
+    msim_rng rng_work, rng_route, rng_errors;
+
+    msim_metric m_arrivals, m_rejected, m_errors, m_expired, m_cancelled, m_failed_down;
+    msim_metric m_departures, m_sojourn;
+    msim_gauge g_queue, g_busy, g_in_system, g_workers, g_queue_cap, g_up;
+} service;
+
+/* ---- intrusive lists ---------------------------------------------------------------------- */
+
+static void list_push(list *l, msim_attempt *a)
+{
+    a->next = NULL;
+    a->prev = l->tail;
+    if (l->tail)
+        l->tail->next = a;
+    else
+        l->head = a;
+    l->tail = a;
+    l->len++;
+}
+
+static void list_remove(list *l, msim_attempt *a)
+{
+    if (a->prev)
+        a->prev->next = a->next;
+    else
+        l->head = a->next;
+    if (a->next)
+        a->next->prev = a->prev;
+    else
+        l->tail = a->prev;
+    a->prev = a->next = NULL;
+    l->len--;
+}
+
+/* ---- routing ------------------------------------------------------------------------------ */
+
+static uint32_t outstanding(const replica *r)
+{
+    return r->queue.len + r->serving.len;
+}
+
+static uint32_t random_up(service *s)
+{
+    return s->up_list[(uint32_t)(msim_rng_u01(&s->rng_route) * s->nup)];
+}
+
+static replica *pick(service *s)
+{
+    if (s->nup == 0) return NULL;
+    uint32_t i = 0;
+    switch (s->cfg->routing) {
+    case ROUTE_ROUND_ROBIN:
+        i = s->up_list[s->rr_next++ % s->nup];
+        break;
+    case ROUTE_RANDOM:
+        i = random_up(s);
+        break;
+    case ROUTE_LEAST:
+        i = s->up_list[0];
+        for (uint32_t k = 1; k < s->nup; k++)
+            if (outstanding(&s->reps[s->up_list[k]]) < outstanding(&s->reps[i])) i = s->up_list[k];
+        break;
+    case ROUTE_P2C: {
+        uint32_t a = random_up(s), b = random_up(s);
+        if (s->nup > 1)
+            while (b == a)
+                b = random_up(s);
+        i = outstanding(&s->reps[b]) < outstanding(&s->reps[a]) ? b : a;
+        break;
+    }
+    }
+    return &s->reps[i];
+}
+
+static void rebuild_up_list(service *s)
+{
+    s->nup = 0;
+    for (uint32_t i = 0; i < s->nreps; i++)
+        if (s->reps[i].up) s->up_list[s->nup++] = i;
+}
+
+/* ---- service ------------------------------------------------------------------------------- */
+
+static void complete(msim_sim *sim, void *obj, uint64_t arg);
+
+static bool worker_free(const service *s, const replica *r)
+{
+    return !s->paused && (s->workers == MSIM_UNLIMITED || (int64_t)r->serving.len < s->workers);
+}
+
+static double slowdown(const service *s, const replica *r)
+{
+    const slowdown_cfg *sl = &s->cfg->slowdown;
+    double n = sl->by == SLOW_BUSY    ? r->serving.len
+               : sl->by == SLOW_QUEUE ? r->queue.len
+                                      : outstanding(r);
+    if (sl->by == SLOW_NONE || sl->coef == 0) return 1;
+    return 1 + sl->coef * (sl->exponent == 1 ? n : pow(n, sl->exponent));
+}
+
+static void start(msim_sim *sim, service *s, replica *r, msim_attempt *a)
+{
+    list_push(&r->serving, a);
+    a->state = AT_WORKER;
+    msim_gauge_add(sim, s->g_busy, 1);
+    double work = (double)msim_dist_sample(&s->cfg->service_time, &s->rng_work);
+    work = work * slowdown(s, r) / s->speed + (double)s->added;
+    msim_time now = msim_now(sim);
+    a->started = now;
+    a->due = now + (msim_time)work;
+    a->done = msim_at(sim, a->due, complete, a, 0);
+}
+
+/* An attempt leaves this service (served, dropped or failed): keep the
+ * Little's-law books. */
+static void depart(msim_sim *sim, service *s, msim_attempt *a)
+{
+    a->state = 0;
+    msim_gauge_add(sim, s->g_in_system, -1);
+    msim_count(sim, s->m_departures, 1);
+    msim_count(sim, s->m_sojourn, msim_time_to_s(msim_now(sim) - a->enqueued));
+}
+
+/* Take the next attempt worth serving off a queue. */
+static msim_attempt *dequeue(msim_sim *sim, service *s, replica *r)
+{
+    for (;;) {
+        msim_attempt *a = s->cfg->queue.discipline == DISC_LIFO ? r->queue.tail : r->queue.head;
+        if (!a) return NULL;
+        list_remove(&r->queue, a);
+        msim_gauge_add(sim, s->g_queue, -1);
+        if (!s->cfg->drop_expired || a->expires > msim_now(sim)) return a;
+        msim_count(sim, s->m_expired, 1);
+        depart(sim, s, a);
+        msim_drop(sim, a);
+    }
+}
+
+static void fill_workers(msim_sim *sim, service *s, replica *r)
+{
+    while (worker_free(s, r)) {
+        msim_attempt *a = dequeue(sim, s, r);
+        if (!a) return;
+        start(sim, s, r, a);
+    }
+}
+
+static void complete(msim_sim *sim, void *obj, uint64_t arg)
+{
+    (void)arg;
+    msim_attempt *a = obj;
+    service *s = (service *)a->to;
+    replica *r = &s->reps[a->slot];
+    a->done = MSIM_NO_TIMER;
+    list_remove(&r->serving, a);
+    msim_gauge_add(sim, s->g_busy, -1);
+    a->work += msim_now(sim) - a->started;
+    msim_count(sim, s->base.m_work, msim_time_to_s(a->work));
+    depart(sim, s, a);
+    fill_workers(sim, s, r); /* before responding: a retry must not jump the queue */
+    msim_respond(sim, a, MSIM_STATUS_OK);
+}
+
+static void service_accept(msim_sim *sim, msim_component *self, msim_attempt *a)
+{
+    service *s = (service *)self;
+    msim_count(sim, s->m_arrivals, 1);
+    if (s->cfg->cancel_on_timeout && !a->req) { /* the cancel overtook it */
+        msim_count(sim, s->m_cancelled, 1);
+        msim_drop(sim, a);
+        return;
+    }
+    if (s->errors > 0 && msim_rng_u01(&s->rng_errors) < s->errors) {
+        msim_count(sim, s->m_errors, 1);
+        msim_respond(sim, a, MSIM_STATUS_ERROR);
+        return;
+    }
+    replica *r = pick(s);
+    int64_t cap = s->cfg->queue.capacity;
+    if (!r || (!worker_free(s, r) && cap != MSIM_UNLIMITED && (int64_t)r->queue.len >= cap)) {
+        msim_count(sim, s->m_rejected, 1);
+        msim_respond(sim, a, MSIM_STATUS_REJECTED);
+        return;
+    }
+    a->slot = (uint32_t)(r - s->reps);
+    a->enqueued = msim_now(sim);
+    a->work = 0;
+    msim_gauge_add(sim, s->g_in_system, 1);
+    if (worker_free(s, r) && r->queue.len == 0) {
+        start(sim, s, r, a);
+        return;
+    }
+    list_push(&r->queue, a);
+    a->state = AT_QUEUE;
+    msim_gauge_add(sim, s->g_queue, 1);
+}
+
+static void service_abandon(msim_sim *sim, msim_component *self, msim_attempt *a)
+{
+    service *s = (service *)self;
+    if (!s->cfg->cancel_on_timeout || a->state != AT_QUEUE) return;
+    list_remove(&s->reps[a->slot].queue, a);
+    msim_gauge_add(sim, s->g_queue, -1);
+    msim_count(sim, s->m_cancelled, 1);
+    depart(sim, s, a);
+    msim_drop(sim, a);
+}
+
+/* ---- triggers -------------------------------------------------------------------------------- */
+
+/* A replica goes down: what it held fails at once (a reset) or vanishes (its
+ * senders wait for their timeouts). */
+static void take_down(msim_sim *sim, service *s, replica *r, bool lose)
+{
+    list *lists[] = {&r->serving, &r->queue};
+    for (int k = 0; k < 2; k++) {
+        while (lists[k]->head) {
+            msim_attempt *a = lists[k]->head;
+            list_remove(lists[k], a);
+            msim_gauge_add(sim, k == 0 ? s->g_busy : s->g_queue, -1);
+            if (k == 0) {
+                msim_cancel(sim, &a->done);
+                a->work += msim_now(sim) - a->started;
+                msim_count(sim, s->base.m_work, msim_time_to_s(a->work));
+            }
+            msim_count(sim, s->m_failed_down, 1);
+            depart(sim, s, a);
+            if (lose)
+                msim_drop(sim, a);
+            else
+                msim_respond(sim, a, MSIM_STATUS_ERROR);
+        }
+    }
+}
+
+/* The highest-numbered replicas go down first. Routing is updated before any
+ * held attempt is failed: a sender may retry at once, and must not land on a
+ * replica that is going down. */
+static void set_replicas_down(msim_sim *sim, service *s, int down, bool lose)
+{
+    if (down > (int)s->nreps) down = (int)s->nreps;
+    if (down < 0) down = 0;
+    uint32_t want_up = s->nreps - (uint32_t)down;
+    if (s->nup == want_up) return;
+    for (uint32_t i = 0; i < s->nreps; i++)
+        s->reps[i].up = i < want_up;
+    rebuild_up_list(s);
+    msim_gauge_set(sim, s->g_up, s->nup);
+    for (uint32_t i = want_up; i < s->nreps; i++)
+        take_down(sim, s, &s->reps[i], lose);
+}
+
+/* Stop the world: in-service attempts freeze with their remaining work and
+ * resume when the pause ends. */
+static void set_paused(msim_sim *sim, service *s, bool paused)
+{
+    if (paused == s->paused) return;
+    msim_time now = msim_now(sim);
+    s->paused = paused;
+    if (paused) s->pause_start = now;
+    for (uint32_t i = 0; i < s->nreps; i++) {
+        for (msim_attempt *a = s->reps[i].serving.head; a; a = a->next) {
+            if (paused) {
+                msim_cancel(sim, &a->done);
+                a->work += now - a->started;
+            } else {
+                a->due += now - s->pause_start;
+                a->started = now;
+                a->done = msim_at(sim, a->due, complete, a, 0);
+            }
+        }
+    }
+}
+
+static void update_capacity_gauges(msim_sim *sim, service *s)
+{
+    int64_t cap = s->cfg->queue.capacity;
+    msim_gauge_set(sim, s->g_workers, s->workers == MSIM_UNLIMITED ? 0 : (double)(s->workers * s->nup));
+    msim_gauge_set(sim, s->g_queue_cap, cap == MSIM_UNLIMITED ? 0 : (double)(cap * s->nup));
+}
+
+static void service_apply(msim_sim *sim, msim_component *self, const msim_conditions *c)
+{
+    service *s = (service *)self;
+    s->speed = c->speed_factor > 0 ? c->speed_factor : 1e-9;
+    s->added = c->added_latency;
+    s->errors = 1 - (1 - s->cfg->errors) * (1 - c->error_fraction);
+    if (s->cfg->workers != MSIM_UNLIMITED) {
+        s->workers = llround((double)s->cfg->workers * c->workers_factor);
+        if (s->workers < 0) s->workers = 0;
+    }
+    set_replicas_down(sim, s, c->replicas_down, c->lose_inflight);
+    set_paused(sim, s, c->paused > 0);
+    update_capacity_gauges(sim, s);
+    for (uint32_t i = 0; i < s->nreps; i++)
+        if (s->reps[i].up) fill_workers(sim, s, &s->reps[i]);
+}
+
+/* ---- setup ------------------------------------------------------------------------------------ */
+
+static void register_metrics(msim_sim *sim, service *s)
+{
+    msim_component *c = &s->base;
+    s->m_arrivals = msim_counter(sim, c, "arrivals", "attempts", MSIM_ROLE_NONE);
+    s->m_rejected = msim_counter(sim, c, "rejected", "attempts", MSIM_ROLE_NONE);
+    s->m_errors = msim_counter(sim, c, "errors_injected", "attempts", MSIM_ROLE_NONE);
+    s->m_expired = msim_counter(sim, c, "dropped_expired", "attempts", MSIM_ROLE_NONE);
+    s->m_cancelled = msim_counter(sim, c, "cancelled", "attempts", MSIM_ROLE_NONE);
+    s->m_failed_down = msim_counter(sim, c, "lost_to_crash", "attempts", MSIM_ROLE_NONE);
+    s->m_departures = msim_counter(sim, c, "departures", "attempts", MSIM_ROLE_DEPARTURES);
+    s->m_sojourn = msim_counter(sim, c, "sojourn", "s", MSIM_ROLE_SOJOURN);
+    s->g_queue = msim_gauge_new(sim, c, "queue", "attempts", MSIM_ROLE_QUEUE);
+    s->g_queue_cap = msim_gauge_new(sim, c, "queue_capacity", "attempts", MSIM_ROLE_QUEUE_CAP);
+    s->g_busy = msim_gauge_new(sim, c, "busy", "workers", MSIM_ROLE_BUSY);
+    s->g_workers = msim_gauge_new(sim, c, "workers", "workers", MSIM_ROLE_WORKERS);
+    s->g_in_system = msim_gauge_new(sim, c, "in_system", "attempts", MSIM_ROLE_IN_SYSTEM);
+    s->g_up = msim_gauge_new(sim, c, "replicas_up", "replicas", MSIM_ROLE_NONE);
+}
+
+static int service_init(msim_sim *sim, msim_component *self, const void *cfg, msim_error *err)
+{
+    service *s = (service *)self;
+    s->cfg = cfg;
+    s->nreps = (uint32_t)s->cfg->replicas;
+    s->reps = msim_arena_alloc(sim, s->nreps * sizeof *s->reps);
+    s->up_list = msim_arena_alloc(sim, s->nreps * sizeof *s->up_list);
+    if (!s->reps || !s->up_list) return msim_error_set(err, -MSIM_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < s->nreps; i++)
+        s->reps[i].up = true;
+    rebuild_up_list(s);
+    s->workers = s->cfg->workers;
+    s->speed = 1;
+    s->errors = s->cfg->errors;
+    s->rng_work = msim_stream(sim, self->name, "service");
+    s->rng_route = msim_stream(sim, self->name, "routing");
+    s->rng_errors = msim_stream(sim, self->name, "errors");
+    register_metrics(sim, s);
+    return 0;
+}
+
+static void service_start(msim_sim *sim, msim_component *self)
+{
+    service *s = (service *)self;
+    msim_gauge_set(sim, s->g_up, s->nup);
+    update_capacity_gauges(sim, s);
+}
+
+const msim_kind msim_service_kind = {
+    .name = "service",
+    .section = "services",
+    .doc = "replicas x workers behind bounded fifo/lifo queues, with a service-time distribution",
+    .schema = &service_schema,
+    .size = sizeof(service),
+    .roles = MSIM_KIND_TARGET,
+    .conditions = MSIM_COND_CAPACITY | MSIM_COND_LATENCY | MSIM_COND_ERRORS | MSIM_COND_PAUSE,
+    .init = service_init,
+    .start = service_start,
+    .accept = service_accept,
+    .on_abandon = service_abandon,
+    .apply = service_apply,
+};

@@ -1,0 +1,178 @@
+/* triggers.c — the trigger kinds: timed changes to the system.
+ *
+ * A trigger never touches a component directly. While it is active its `fold`
+ * adds its effect to the target's conditions (msim_conditions); overlapping
+ * triggers compose: load factors and speed factors multiply, added rates,
+ * latencies and replicas down add up, error fractions combine as independent
+ * chances, pauses nest.
+ */
+#include <stddef.h>
+
+#include "metasim.h"
+
+typedef struct load_cfg {
+    msim_trigger_common common;
+    double factor, add;
+} load_cfg;
+
+typedef struct capacity_cfg {
+    msim_trigger_common common;
+    int64_t replicas_down;
+    double workers_factor, speed_factor;
+    int inflight;
+} capacity_cfg;
+
+typedef struct latency_cfg {
+    msim_trigger_common common;
+    msim_time add;
+    int on;
+} latency_cfg;
+
+typedef struct errors_cfg {
+    msim_trigger_common common;
+    double fraction;
+} errors_cfg;
+
+typedef struct pause_cfg {
+    msim_trigger_common common;
+} pause_cfg;
+
+/* ---- load -------------------------------------------------------------------------- */
+
+static const msim_param load_params[] = {
+    MSIM_TRIGGER_COMMON_PARAMS(load_cfg),
+    {"factor", &msim_type_factor, offsetof(load_cfg, factor), "1", 0, 1e6,
+     "multiply the offered rate (closed loop: the users) by this", NULL, NULL},
+    {"add", &msim_type_rate, offsetof(load_cfg, add), "0/s", 0, 1e12,
+     "add this many requests per second (open loop)", NULL, NULL},
+};
+static const msim_schema load_schema =
+    MSIM_SCHEMA("load trigger", "a load spike", load_params, load_cfg, NULL);
+
+static void fold_load(const void *cfg, msim_conditions *c)
+{
+    const load_cfg *t = cfg;
+    c->load_factor *= t->factor;
+    c->load_add += t->add;
+}
+
+static const msim_trigger_kind load_trigger = {
+    "load", "more offered load: a spike, a retry wave from elsewhere, a traffic shift",
+    &load_schema, MSIM_COND_LOAD, fold_load};
+
+/* ---- capacity ----------------------------------------------------------------------- */
+
+static const msim_choice inflight_modes[] = {
+    {"fail", "attempts held by a downed replica fail at once (connection reset)"},
+    {"lose", "they vanish; their senders wait for their timeouts (host lost)"},
+    {NULL, NULL},
+};
+
+static const msim_param capacity_params[] = {
+    MSIM_TRIGGER_COMMON_PARAMS(capacity_cfg),
+    {"replicas_down", &msim_type_int, offsetof(capacity_cfg, replicas_down), "0", 0, 1e6,
+     "replicas out of service", NULL, NULL},
+    {"workers_factor", &msim_type_factor, offsetof(capacity_cfg, workers_factor), "1", 0, 1e6,
+     "multiply the workers of each replica (rounded)", NULL, NULL},
+    {"speed_factor", &msim_type_factor, offsetof(capacity_cfg, speed_factor), "1", 1e-6, 1e6,
+     "multiply the speed of service: 0.2 makes every service time 5x longer (a CPU cut)", NULL,
+     NULL},
+    {"inflight", &msim_type_enum, offsetof(capacity_cfg, inflight), "fail", MSIM_UNBOUNDED,
+     "what happens to attempts on downed replicas", inflight_modes, NULL},
+};
+static const msim_schema capacity_schema =
+    MSIM_SCHEMA("capacity trigger", "lost capacity", capacity_params, capacity_cfg, NULL);
+
+static void fold_capacity(const void *cfg, msim_conditions *c)
+{
+    const capacity_cfg *t = cfg;
+    c->replicas_down += (int)t->replicas_down;
+    c->workers_factor *= t->workers_factor;
+    c->speed_factor *= t->speed_factor;
+    if (t->replicas_down && t->inflight == 1) c->lose_inflight = true;
+}
+
+static const msim_trigger_kind capacity_trigger = {
+    "capacity", "less capacity: replicas down, fewer workers, slower service (CPU cut)",
+    &capacity_schema, MSIM_COND_CAPACITY, fold_capacity};
+
+/* ---- latency ------------------------------------------------------------------------ */
+
+static const msim_choice latency_places[] = {
+    {"service", "added to each attempt's service, holding its worker (a slow dependency)"},
+    {"network", "added to every hop into and out of the target (a slow link)"},
+    {NULL, NULL},
+};
+
+static const msim_param latency_params[] = {
+    MSIM_TRIGGER_COMMON_PARAMS(latency_cfg),
+    {"add", &msim_type_duration, offsetof(latency_cfg, add), NULL, 0, 1e300,
+     "extra latency per attempt", NULL, NULL},
+    {"on", &msim_type_enum, offsetof(latency_cfg, on), "service", MSIM_UNBOUNDED,
+     "where the latency appears", latency_places, NULL},
+};
+static const msim_schema latency_schema =
+    MSIM_SCHEMA("latency trigger", "added latency", latency_params, latency_cfg, NULL);
+
+static void fold_latency(const void *cfg, msim_conditions *c)
+{
+    const latency_cfg *t = cfg;
+    if (t->on == 1)
+        c->added_network += t->add;
+    else
+        c->added_latency += t->add;
+}
+
+static const msim_trigger_kind latency_trigger = {
+    "latency", "added latency: a slow dependency, a slow network path", &latency_schema,
+    MSIM_COND_LATENCY, fold_latency};
+
+/* ---- errors --------------------------------------------------------------------------- */
+
+static const msim_param errors_params[] = {
+    MSIM_TRIGGER_COMMON_PARAMS(errors_cfg),
+    {"fraction", &msim_type_fraction, offsetof(errors_cfg, fraction), NULL, MSIM_UNBOUNDED,
+     "share of attempts answered at once with an error", NULL, NULL},
+};
+static const msim_schema errors_schema =
+    MSIM_SCHEMA("errors trigger", "injected errors", errors_params, errors_cfg, NULL);
+
+static void fold_errors(const void *cfg, msim_conditions *c)
+{
+    const errors_cfg *t = cfg;
+    c->error_fraction = 1 - (1 - c->error_fraction) * (1 - t->fraction);
+}
+
+static const msim_trigger_kind errors_trigger = {
+    "errors", "a share of attempts fail fast with an error", &errors_schema, MSIM_COND_ERRORS,
+    fold_errors};
+
+/* ---- pause ----------------------------------------------------------------------------- */
+
+static const msim_param pause_params[] = {
+    MSIM_TRIGGER_COMMON_PARAMS(pause_cfg),
+};
+static const msim_schema pause_schema =
+    MSIM_SCHEMA("pause trigger", "a stop-the-world pause", pause_params, pause_cfg, NULL);
+
+static void fold_pause(const void *cfg, msim_conditions *c)
+{
+    (void)cfg;
+    c->paused++;
+}
+
+static const msim_trigger_kind pause_trigger = {
+    "pause", "stop the world: the service does no work (GC pause, VM freeze); work resumes after",
+    &pause_schema, MSIM_COND_PAUSE, fold_pause};
+
+/* ---- the registry of trigger kinds ------------------------------------------------------- */
+
+static const msim_trigger_kind *const trigger_kinds[] = {
+    &load_trigger, &capacity_trigger, &latency_trigger, &errors_trigger, &pause_trigger,
+};
+
+const msim_trigger_kind *const *msim_trigger_kinds(size_t *count)
+{
+    *count = sizeof trigger_kinds / sizeof trigger_kinds[0];
+    return trigger_kinds;
+}

@@ -1,0 +1,123 @@
+/* metasim/component.h — the component SDK: kinds, instances, conditions.
+ *
+ * A *kind* (client, service, ...) is a const descriptor: its scenario section,
+ * its parameters, and a table of hooks, each with a one-line contract. A
+ * *component* is an instance: a struct that starts with msim_component and
+ * points at its kind. Built-in kinds in components/ use only the public headers;
+ * a user could have written any of them.
+ *
+ * Triggers do not reach into components. The engine folds the triggers active
+ * on a component into an msim_conditions value and hands it to the kind's
+ * `apply` hook whenever it changes; the kind decides what a condition means.
+ *
+ * Ownership: the engine allocates each instance (kind->size bytes, zeroed) and
+ * frees it when the run ends, after calling `destroy` if set.
+ */
+#ifndef METASIM_COMPONENT_H
+#define METASIM_COMPONENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base.h"
+#include "dist.h"
+#include "engine.h"
+#include "metrics.h"
+#include "param.h"
+#include "request.h"
+
+typedef struct msim_component msim_component;
+typedef struct msim_kind msim_kind;
+
+/* The state of the world a trigger can change, as seen by one component. The
+ * neutral value is msim_conditions_neutral(). */
+typedef struct msim_conditions {
+    double load_factor;      /* sources: multiply the offered rate */
+    double load_add;         /* sources: add this many requests per second */
+    int replicas_down;       /* services: replicas out of service */
+    bool lose_inflight;      /* ... and their in-flight attempts vanish (else fail) */
+    double workers_factor;   /* services: multiply workers per replica */
+    double speed_factor;     /* services: divide service times by this */
+    msim_time added_latency; /* services: extra holding time per attempt */
+    msim_time added_network; /* one-way delay added to each hop into it */
+    double error_fraction;   /* services: share of attempts answered with an error */
+    int paused;              /* services: > 0 during a stop-the-world pause */
+} msim_conditions;
+
+msim_conditions msim_conditions_neutral(void);
+
+/* Which condition groups a kind understands; a trigger may only target a
+ * component whose kind accepts its group. */
+enum {
+    MSIM_COND_LOAD = 1u << 0,     /* load_factor, load_add */
+    MSIM_COND_CAPACITY = 1u << 1, /* replicas_down, workers_factor, speed_factor */
+    MSIM_COND_LATENCY = 1u << 2,  /* added_latency, added_network */
+    MSIM_COND_ERRORS = 1u << 3,   /* error_fraction */
+    MSIM_COND_PAUSE = 1u << 4,    /* paused */
+};
+
+/* What a kind can be in a topology. */
+enum {
+    MSIM_KIND_SOURCE = 1u << 0, /* issues requests (clients) */
+    MSIM_KIND_TARGET = 1u << 1, /* accepts attempts (services, balancers) */
+};
+
+struct msim_kind {
+    const char *name;            /* "service" */
+    const char *section;         /* scenario section holding instances: "services" */
+    const char *doc;             /* one line */
+    const msim_schema *schema;   /* its parameters */
+    size_t size;                 /* instance size; starts with msim_component */
+    unsigned roles;              /* MSIM_KIND_SOURCE | MSIM_KIND_TARGET */
+    unsigned conditions;         /* MSIM_COND_* it understands */
+
+    /* Set up state and register metrics; cfg is the bound schema struct and
+     * outlives the run. Return 0 or a negative MSIM_E* with err filled. */
+    int (*init)(msim_sim *sim, msim_component *self, const void *cfg, msim_error *err);
+    /* Schedule the first events (arrivals, ...). NULL: nothing to start. */
+    void (*start)(msim_sim *sim, msim_component *self);
+    /* An attempt arrived (targets only). The component now holds it. */
+    void (*accept)(msim_sim *sim, msim_component *self, msim_attempt *a);
+    /* A response to an attempt this component sent arrived; a->status says
+     * how it went. The attempt is back in the sender's hands. */
+    void (*on_response)(msim_sim *sim, msim_component *self, msim_attempt *a);
+    /* The sender abandoned an attempt this component holds (a->req is now
+     * NULL). NULL: keep working on it, as real servers do. */
+    void (*on_abandon)(msim_sim *sim, msim_component *self, msim_attempt *a);
+    /* The active triggers changed the conditions. NULL: ignores triggers. */
+    void (*apply)(msim_sim *sim, msim_component *self, const msim_conditions *c);
+    /* A metric window [t0, t1) is closing; last chance to count into it. */
+    void (*on_window)(msim_sim *sim, msim_component *self, msim_time t0, msim_time t1);
+    /* Release anything not allocated from the run (rarely needed). */
+    void (*destroy)(msim_sim *sim, msim_component *self);
+};
+
+/* The common base every instance embeds as its first member. */
+struct msim_component {
+    const msim_kind *kind;
+    const char *name;
+    uint32_t index;            /* position in the scenario's component list */
+    const msim_dist *link;     /* network delay on each hop of attempts it sends
+                                  (both ways); NULL: none */
+    msim_time hop_extra;       /* extra one-way delay on every hop into and out of
+                                  it (latency triggers `on: network`); engine-set */
+    msim_rng net_rng;          /* draws for link delays */
+    /* Registered by the engine for every target kind: seconds of worker time
+     * spent on attempts, and the part of it nobody waited for. Count work when
+     * it is done; the engine counts waste (at msim_respond, msim_drop, or when
+     * a response arrives after its sender gave up). */
+    msim_metric m_work;
+    msim_metric m_wasted;
+};
+
+/* The component at a scenario index (resolved msim_ref.index). */
+msim_component *msim_component_at(msim_sim *sim, int32_t index);
+
+/* The component with this name, or NULL. */
+msim_component *msim_component_find(msim_sim *sim, const char *name);
+
+/* The registry: every built-in kind, in the order `metasim list` shows them. */
+const msim_kind *const *msim_kinds(size_t *count);
+const msim_kind *msim_kind_find(const char *name);
+
+#endif

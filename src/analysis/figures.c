@@ -1,0 +1,138 @@
+/* figures.c — key figures over a range of windows, read from the metric table
+ * by role: offered load, goodput, amplification, wasted work, utilisation,
+ * queues, latency. Used for the before/during/after table and for the
+ * sustaining signals.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analysis.h"
+
+static double window_len_s(const msim_result *r, uint32_t w)
+{
+    msim_time t0 = (msim_time)w * r->window;
+    msim_time t1 = t0 + r->window < r->horizon ? t0 + r->window : r->horizon;
+    return msim_time_to_s(t1 - t0);
+}
+
+/* Time-weighted mean over [w0, w1) of the per-window sum of gauge columns. */
+static double gauge_mean(const msim_result *r, msim_role role, uint32_t w0, uint32_t w1)
+{
+    double area = 0, len = 0;
+    for (uint32_t w = w0; w < w1; w++) {
+        double l = window_len_s(r, w);
+        area += msim_result_role_sum(r, role, MSIM_AGG_MEAN, w, w + 1) * l;
+        len += l;
+    }
+    return len > 0 ? area / len : NAN;
+}
+
+static double gauge_peak(const msim_result *r, msim_role role, uint32_t w0, uint32_t w1)
+{
+    double peak = 0;
+    for (uint32_t w = w0; w < w1; w++) {
+        double v = msim_result_role_sum(r, role, MSIM_AGG_MAX, w, w + 1);
+        if (v > peak) peak = v;
+    }
+    return peak;
+}
+
+static double ratio(double a, double b)
+{
+    return b > 0 ? a / b : NAN;
+}
+
+msim_figures msim__figures(const msim_result *r, uint32_t w0, uint32_t w1, const msim_hist *lat)
+{
+    msim_figures f;
+    memset(&f, 0, sizeof f);
+    for (uint32_t w = w0; w < w1; w++)
+        f.seconds += window_len_s(r, w);
+#define RATE(role) ratio(msim_result_role_sum(r, MSIM_ROLE_##role, MSIM_AGG_SUM, w0, w1), f.seconds)
+    f.offered_rps = RATE(OFFERED);
+    f.goodput_rps = RATE(GOODPUT);
+    f.nominal_rps = RATE(NOMINAL);
+    f.failed_rps = RATE(FAILED);
+    f.attempts_rps = RATE(ATTEMPTS);
+    f.retries_rps = RATE(RETRIES);
+    f.timeouts_rps = RATE(TIMEOUTS);
+    f.rejected_rps = RATE(REJECTED);
+#undef RATE
+    f.amplification = ratio(f.attempts_rps, f.offered_rps);
+    double work = msim_result_role_sum(r, MSIM_ROLE_WORK, MSIM_AGG_SUM, w0, w1);
+    f.wasted_share = ratio(msim_result_role_sum(r, MSIM_ROLE_WASTED, MSIM_AGG_SUM, w0, w1), work);
+    f.utilisation = ratio(gauge_mean(r, MSIM_ROLE_BUSY, w0, w1), gauge_mean(r, MSIM_ROLE_WORKERS, w0, w1));
+    f.queue_mean = gauge_mean(r, MSIM_ROLE_QUEUE, w0, w1);
+    f.queue_max = gauge_peak(r, MSIM_ROLE_QUEUE, w0, w1);
+    f.queue_capacity = gauge_mean(r, MSIM_ROLE_QUEUE_CAP, w0, w1);
+    if (lat && lat->count) {
+        f.p50_s = msim_hist_quantile(lat, 0.50) / 1e9;
+        f.p90_s = msim_hist_quantile(lat, 0.90) / 1e9;
+        f.p99_s = msim_hist_quantile(lat, 0.99) / 1e9;
+        f.max_s = (double)lat->max / 1e9;
+    } else {
+        f.p50_s = f.p90_s = f.p99_s = f.max_s = NAN;
+    }
+    if (w0 >= w1) f.seconds = 0;
+    return f;
+}
+
+/* ---- sustaining signals ------------------------------------------------------------- */
+
+static void add_signal(msim_verdict *v, const char *name, double value, double base,
+                       const char *text)
+{
+    if (v->nsignals == MSIM_MAX_SIGNALS) return;
+    msim_signal *s = &v->signals[v->nsignals++];
+    s->name = name;
+    s->value = value;
+    s->baseline = base;
+    snprintf(s->text, sizeof s->text, "%s", text);
+}
+
+static bool grew(double now, double base, double factor)
+{
+    return isnan(base) || base <= 0 || now >= factor * base;
+}
+
+void msim__signals(msim_verdict *v, const msim_figures *now, const msim_figures *base)
+{
+    char t[160];
+    if (now->amplification >= 1.5 && grew(now->amplification, base->amplification, 1.3)) {
+        snprintf(t, sizeof t, "amplification %.1fx attempts per request (baseline %.1fx)",
+                 now->amplification, base->amplification);
+        add_signal(v, "amplification", now->amplification, base->amplification, t);
+    }
+    if (now->wasted_share >= 0.2) {
+        snprintf(t, sizeof t, "%.0f%% of server work wasted on attempts nobody waited for",
+                 100 * now->wasted_share);
+        add_signal(v, "wasted_work", now->wasted_share, base->wasted_share, t);
+    }
+    if (now->queue_capacity > 0 && now->queue_mean >= 0.8 * now->queue_capacity) {
+        snprintf(t, sizeof t, "queues %.0f%% full (%.0f of %.0f slots)",
+                 100 * now->queue_mean / now->queue_capacity, now->queue_mean, now->queue_capacity);
+        add_signal(v, "queue_full", now->queue_mean / now->queue_capacity, NAN, t);
+    } else if (now->queue_mean >= 10 && grew(now->queue_mean, base->queue_mean, 10)) {
+        snprintf(t, sizeof t, "queue %.0f deep (baseline %.1f)", now->queue_mean, base->queue_mean);
+        add_signal(v, "queue_backlog", now->queue_mean, base->queue_mean, t);
+    }
+    double attempts = now->attempts_rps;
+    if (attempts > 0 && now->timeouts_rps / attempts >= 0.2) {
+        snprintf(t, sizeof t, "%.0f%% of attempts time out", 100 * now->timeouts_rps / attempts);
+        add_signal(v, "timeouts", now->timeouts_rps / attempts, base->timeouts_rps / base->attempts_rps, t);
+    }
+    if (attempts > 0 && now->rejected_rps / attempts >= 0.2) {
+        snprintf(t, sizeof t, "%.0f%% of attempts rejected", 100 * now->rejected_rps / attempts);
+        add_signal(v, "rejections", now->rejected_rps / attempts, NAN, t);
+    }
+    if (now->utilisation >= 0.95 && grew(now->utilisation, base->utilisation, 1.15)) {
+        snprintf(t, sizeof t, "workers %.0f%% busy (baseline %.0f%%)", 100 * now->utilisation,
+                 100 * base->utilisation);
+        add_signal(v, "saturated", now->utilisation, base->utilisation, t);
+    }
+    if (now->p99_s > 0 && base->p99_s > 0 && now->p99_s >= 3 * base->p99_s) {
+        snprintf(t, sizeof t, "p99 latency %.3gs (baseline %.3gs)", now->p99_s, base->p99_s);
+        add_signal(v, "latency", now->p99_s, base->p99_s, t);
+    }
+}

@@ -13,7 +13,7 @@ CC      ?= cc
 MODE    ?= release
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter $(if $(WERROR),-Werror)
-BASE    := -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -MMD -MP
+BASE    := -std=c11 -D_XOPEN_SOURCE=700 -Iinclude -MMD -MP
 LIBS    := -lyaml -lgsl -lgslcblas -lm -lpthread
 
 ifeq ($(MODE),release)

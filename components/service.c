@@ -140,7 +140,7 @@ typedef struct service {
     msim_rng rng_work, rng_route, rng_errors;
 
     msim_metric m_arrivals, m_rejected, m_errors, m_expired, m_cancelled, m_failed_down;
-    msim_metric m_departures, m_sojourn;
+    msim_metric m_departures, m_sojourn, m_queued;
     msim_gauge g_queue, g_busy, g_in_system, g_workers, g_queue_cap, g_up;
 } service;
 
@@ -332,6 +332,7 @@ static void service_accept(msim_sim *sim, msim_component *self, msim_attempt *a)
     }
     list_push(&r->queue, a);
     a->state = AT_QUEUE;
+    msim_count(sim, s->m_queued, 1);
     msim_gauge_add(sim, s->g_queue, 1);
 }
 
@@ -447,6 +448,7 @@ static void register_metrics(msim_sim *sim, service *s)
     s->m_expired = msim_counter(sim, c, "dropped_expired", "attempts", MSIM_ROLE_NONE);
     s->m_cancelled = msim_counter(sim, c, "cancelled", "attempts", MSIM_ROLE_NONE);
     s->m_failed_down = msim_counter(sim, c, "lost_to_crash", "attempts", MSIM_ROLE_NONE);
+    s->m_queued = msim_counter(sim, c, "queued", "attempts", MSIM_ROLE_NONE);
     s->m_departures = msim_counter(sim, c, "departures", "attempts", MSIM_ROLE_DEPARTURES);
     s->m_sojourn = msim_counter(sim, c, "sojourn", "s", MSIM_ROLE_SOJOURN);
     s->g_queue = msim_gauge_new(sim, c, "queue", "attempts", MSIM_ROLE_QUEUE);

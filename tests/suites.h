@@ -1,0 +1,19 @@
+/* suites.h — every suite of the test binary; main.c lists them in order. Each
+ * suite is a NULL-terminated array of test_case in its own file. */
+#ifndef METASIM_TESTS_SUITES_H
+#define METASIM_TESTS_SUITES_H
+
+#include "harness.h"
+
+extern const test_case eventq_tests[];      /* unit/eventq.c */
+extern const test_case units_tests[];       /* unit/units.c */
+extern const test_case dist_tests[];        /* unit/dist.c */
+extern const test_case hist_tests[];        /* unit/hist.c */
+extern const test_case oscillation_tests[]; /* unit/oscillation.c */
+extern const test_case engine_tests[];      /* unit/engine.c: retries, triggers, ledger */
+extern const test_case theory_tests[];      /* theory.c: queueing theory through CIs */
+extern const test_case determinism_tests[]; /* determinism.c */
+extern const test_case golden_tests[];      /* golden.c: tests/cases/NNNN-name/ */
+extern const test_case examples_tests[];    /* examples.c: every example scenario, verdict asserted */
+
+#endif

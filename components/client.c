@@ -158,13 +158,19 @@ static size_t segment(const client *c, msim_time t)
     return i;
 }
 
-static double base_rate(const client *c, msim_time t)
+/* The rate of segment i at time t (t may be the segment's end: at a step the
+ * segment keeps its own value up to the step, the next one starts after). */
+static double segment_rate(const client *c, size_t i, msim_time t)
 {
-    size_t i = segment(c, t);
     if (i + 1 >= c->nknots) return c->knots[i].rate;
     const knot *a = &c->knots[i], *b = &c->knots[i + 1];
     double f = (double)(t - a->t) / (double)(b->t - a->t);
     return a->rate + (b->rate - a->rate) * f;
+}
+
+static double base_rate(const client *c, msim_time t)
+{
+    return segment_rate(c, segment(c, t), t);
 }
 
 static double rate_at(const client *c, msim_time t)
@@ -185,9 +191,10 @@ static double nominal(const client *c, msim_time t0, msim_time t1)
 {
     double total = 0;
     for (msim_time t = t0; t < t1;) {
-        msim_time end = segment_end(c, t);
+        size_t i = segment(c, t);
+        msim_time end = i + 1 < c->nknots ? c->knots[i + 1].t : MSIM_NEVER;
         if (end > t1) end = t1;
-        total += (base_rate(c, t) + base_rate(c, end)) / 2 * msim_time_to_s(end - t);
+        total += (segment_rate(c, i, t) + segment_rate(c, i, end)) / 2 * msim_time_to_s(end - t);
         t = end;
     }
     return total;
@@ -317,6 +324,7 @@ static void schedule_open(msim_sim *sim, client *c)
         return;
     }
     double r0 = rate_at(c, now), r1 = end == MSIM_NEVER ? r0 : rate_at(c, end - 1);
+    /* the peak of a linear segment is at one of its ends */
     c->peak = r0 > r1 ? r0 : r1;
     msim_time gap = c->peak > 0 ? msim_time_from_s(-log(msim_rng_u01_open0(&c->arrivals)) / c->peak)
                                 : MSIM_NEVER;

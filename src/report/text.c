@@ -184,7 +184,8 @@ static void chart(msim_buf *out, const msim_result *r, int width, int height)
             eighths = eighths < 0 ? 0 : eighths > 8 ? 8 : eighths;
             int off_row = (int)(off[c] / top * height);
             if (off_row >= height) off_row = height - 1;
-            bool marker = off_row == row && eighths < 4;
+            /* offered load shows only where goodput falls short of it */
+            bool marker = off_row == row && eighths < 4 && good[c] < 0.9 * off[c];
             msim_buf_printf(out, "%s", marker ? "•" : blocks[eighths]);
         }
         msim_buf_printf(out, "\n");

@@ -225,7 +225,11 @@ static int unknown_key(msim_bind *b, const msim_schema *s, const msim_node *key)
     int rc = msim_bind_fail(b, key, -MSIM_EUNKNOWN_KEY, "unknown key \"%s\" in %s", key->text,
                             s->name);
     if (b->err) {
-        if (near)
+        if (strchr(key->text, '=') && strchr(key->text, ')'))
+            snprintf(b->err->hint, sizeof b->err->hint,
+                     "inside {...} a comma ends the value: quote a distribution with several "
+                     "arguments, e.g. \"lognormal(median=7ms, sigma=0.6)\"");
+        else if (near)
             snprintf(b->err->hint, sizeof b->err->hint, "did you mean \"%s\"?", near);
         else {
             size_t off = (size_t)snprintf(b->err->hint, sizeof b->err->hint, "valid keys:");

@@ -558,7 +558,7 @@ int msim__dist_load_empirical(dist_ctx *c)
         return msim_bind_fail(c->b, c->node, -MSIM_EINVAL,
                               "empirical takes either file= (samples) or quantiles= (a table)");
     if (q) return read_quantiles(c, q);
-    double scale, column = 1;
+    double scale = 1, column = 1;
     bool has_col;
     if (unit_ns(c, &scale) || get_number(c, "column", &column, &has_col)) return -1;
     if (column < 1 || column != floor(column))

@@ -78,6 +78,10 @@ typedef struct msim_verdict_cfg {
 
 extern const msim_schema msim_verdict_schema;
 
+/* The fixed top-level keys (scenario, seed, duration, window, network,
+ * verdict); component sections and `triggers` come from the registries. */
+extern const msim_schema msim_scenario_top_schema;
+
 /* ---- the scenario ---------------------------------------------------------------- */
 
 typedef struct msim_component_cfg {

@@ -17,6 +17,8 @@ const char *msim__fmt_count(char *buf, size_t size, double v)
         snprintf(buf, size, "%.3gk", v / 1e3);
     else if (a >= 100 || v == floor(v))
         snprintf(buf, size, "%.0f", v);
+    else if (a < 0.01)
+        snprintf(buf, size, "%s0.01", v < 0 ? ">-" : "<");
     else
         snprintf(buf, size, "%.3g", v);
     return buf;

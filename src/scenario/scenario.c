@@ -165,24 +165,30 @@ static const msim_type triggers_type = {"triggers", "a list of triggers", parse_
 
 #define MAX_TOP 32
 
+static const msim_param top_fixed[] = {
+    {"scenario", &msim_type_string, offsetof(top_cfg, name), "", MSIM_UNBOUNDED,
+     "a name for the scenario (default: the file name)", NULL, NULL},
+    {"seed", &msim_type_int, offsetof(top_cfg, seed), "1", 0, 9007199254740992.0,
+     "master seed: every random stream is derived from it", NULL, NULL},
+    {"duration", &msim_type_duration, offsetof(top_cfg, duration), NULL, 1, 1e300,
+     "simulated horizon", NULL, NULL},
+    {"window", &msim_type_duration, offsetof(top_cfg, window), "1s", 1000, 1e300,
+     "metric window: every metric is reported per window", NULL, NULL},
+    {"network", &msim_type_struct, offsetof(top_cfg, network), NULL, MSIM_UNBOUNDED,
+     "the network between components", &network_schema, NULL},
+    {"verdict", &msim_type_struct, offsetof(top_cfg, verdict), NULL, MSIM_UNBOUNDED,
+     "how the outcome is judged", &msim_verdict_schema, NULL},
+};
+
+const msim_schema msim_scenario_top_schema = {
+    "the scenario", "the top level of a scenario file (besides the component sections and triggers)",
+    top_fixed, sizeof top_fixed / sizeof top_fixed[0], sizeof(top_cfg), NULL};
+
 static size_t top_params(msim_param *out)
 {
-    static const msim_param fixed[] = {
-        {"scenario", &msim_type_string, offsetof(top_cfg, name), "", MSIM_UNBOUNDED,
-         "a name for the scenario (default: the file name)", NULL, NULL},
-        {"seed", &msim_type_int, offsetof(top_cfg, seed), "1", 0, 9007199254740992.0,
-         "master seed: every random stream is derived from it", NULL, NULL},
-        {"duration", &msim_type_duration, offsetof(top_cfg, duration), NULL, 1, 1e300,
-         "simulated horizon", NULL, NULL},
-        {"window", &msim_type_duration, offsetof(top_cfg, window), "1s", 1000, 1e300,
-         "metric window: every metric is reported per window", NULL, NULL},
-        {"network", &msim_type_struct, offsetof(top_cfg, network), NULL, MSIM_UNBOUNDED,
-         "the network between components", &network_schema, NULL},
-        {"verdict", &msim_type_struct, offsetof(top_cfg, verdict), NULL, MSIM_UNBOUNDED,
-         "how the outcome is judged", &msim_verdict_schema, NULL},
-    };
+    const msim_param *fixed = top_fixed;
     size_t n = 0;
-    for (; n < sizeof fixed / sizeof fixed[0]; n++)
+    for (; n < sizeof top_fixed / sizeof top_fixed[0]; n++)
         out[n] = fixed[n];
     size_t nk;
     const msim_kind *const *kinds = msim_kinds(&nk);

@@ -194,7 +194,7 @@ static int parse_timeout(msim_bind *b, const msim_node *n, const msim_param *p, 
     return parse_duration(b, n, p, field);
 }
 
-const msim_type msim_type_timeout = {"duration|none", "a duration such as 1s, or none",
+const msim_type msim_type_timeout = {"duration or none", "a duration such as 1s, or none",
                                      parse_timeout, print_duration};
 
 static int parse_rate(msim_bind *b, const msim_node *n, const msim_param *p, void *field)

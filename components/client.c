@@ -456,7 +456,7 @@ static void client_apply(msim_sim *sim, msim_component *self, const msim_conditi
             msim_fail(sim, -MSIM_ENOMEM, "out of memory adding users");
             return;
         }
-        memcpy(alive, c->user_alive, (size_t)c->users_cap);
+        if (c->users_cap) memcpy(alive, c->user_alive, (size_t)c->users_cap);
         c->user_alive = alive;
         c->users_cap = target;
     }

@@ -151,7 +151,7 @@ static int close_collection(tree_state *st)
     n->items = msim__arena_alloc(st->ar, (b->len + 1) * sizeof *n->items);
     if (n->type == MSIM_NODE_MAP) n->keys = msim__arena_alloc(st->ar, (b->len + 1) * sizeof *n->keys);
     int rc = (!n->items || (n->type == MSIM_NODE_MAP && !n->keys)) ? -MSIM_ENOMEM : 0;
-    if (!rc) {
+    if (!rc && b->len) { /* an empty {} or [] has no child arrays to copy */
         memcpy(n->items, b->items, b->len * sizeof *n->items);
         if (n->keys) memcpy(n->keys, b->keys, b->len * sizeof *n->keys);
     }

@@ -151,7 +151,8 @@ int msim__parse_rate(const char *s, double *per_second)
     return 0;
 }
 
-int msim__parse_fraction(const char *s, double *out)
+/* A number with an optional "%" (divided by 100) or, if allowed, "x". */
+static int number_with_suffix(const char *s, double *out, bool allow_x)
 {
     const char *end;
     double v;
@@ -159,6 +160,8 @@ int msim__parse_fraction(const char *s, double *out)
     end = skip_space(end);
     if (*end == '%') {
         v /= 100;
+        end++;
+    } else if (allow_x && *end == 'x') {
         end++;
     }
     if (!all_space(end)) return -1;
@@ -166,21 +169,14 @@ int msim__parse_fraction(const char *s, double *out)
     return 0;
 }
 
+int msim__parse_fraction(const char *s, double *out)
+{
+    return number_with_suffix(s, out, false);
+}
+
 int msim__parse_factor(const char *s, double *out)
 {
-    const char *end;
-    double v;
-    if (leading_number(skip_space(s), &v, &end)) return -1;
-    end = skip_space(end);
-    if (*end == '%') {
-        v /= 100;
-        end++;
-    } else if (*end == 'x') {
-        end++;
-    }
-    if (!all_space(end)) return -1;
-    *out = v;
-    return 0;
+    return number_with_suffix(s, out, true);
 }
 
 const char *msim__format_duration(char *buf, size_t size, msim_time t)

@@ -117,7 +117,8 @@ typedef struct client {
     size_t nknots;
     double load_factor, load_add;
     msim_timer next;          /* next arrival (or re-evaluation) */
-    msim_lane timeouts;       /* attempt timeouts: fixed length, so in time order */
+    msim_lane arrivals_lane;  /* arrivals come in time order ... */
+    msim_lane timeouts;       /* ... and so do timeouts of a fixed length */
     double peak;              /* thinning: the rate candidates are drawn at */
     msim_time last_arrival;   /* constant arrivals */
     uint8_t *user_alive;      /* closed loop */
@@ -205,16 +206,17 @@ static double nominal(const client *c, msim_time t0, msim_time t1)
 static void on_timeout(msim_sim *sim, void *obj, uint64_t arg);
 static void user_next(msim_sim *sim, client *c, uint32_t user);
 
-static void send_attempt(msim_sim *sim, client *c, msim_request *r)
+/* Send attempt number n of request r. */
+static void send_attempt(msim_sim *sim, client *c, msim_request *r, uint32_t n)
 {
     msim_attempt *a = msim_attempt_new(sim, r, &c->base, c->target);
     if (!a) return;
-    r->current = a;
-    if (++r->attempts > 1) msim_count(sim, c->m_retries, 1);
+    a->number = (uint16_t)n;
+    if (n > 1) msim_count(sim, c->m_retries, 1);
     msim_count(sim, c->m_attempts, 1);
     msim_time now = msim_now(sim), t = c->cfg->timeout;
     msim_time expires = t == MSIM_NEVER ? MSIM_NEVER : now + t;
-    if (r->deadline < expires) expires = r->deadline;
+    if (c->cfg->deadline != MSIM_NEVER && r->deadline < expires) expires = r->deadline;
     a->expires = expires;
     if (expires != MSIM_NEVER) a->timeout = msim_lane_at(sim, c->timeouts, expires, on_timeout, a, 0);
     msim_send(sim, a); /* may answer at once: touch neither a nor r after this */
@@ -235,31 +237,30 @@ static void fail_request(msim_sim *sim, client *c, msim_request *r, msim_cause c
     end_request(sim, c, r, 0);
 }
 
-static void retry_fire(msim_sim *sim, void *obj, uint64_t arg)
+static void retry_fire(msim_sim *sim, void *obj, uint64_t n)
 {
-    (void)arg;
     msim_request *r = obj;
     r->timer = MSIM_NO_TIMER;
-    send_attempt(sim, (client *)r->origin, r);
+    send_attempt(sim, (client *)r->origin, r, (uint32_t)n);
 }
 
-/* An attempt failed: retry if the policy and the deadline allow, else fail. */
-static void after_failure(msim_sim *sim, client *c, msim_request *r, msim_cause cause)
+/* Attempt n of r failed: retry if the policy and the deadline allow, else
+ * fail the request. */
+static void after_failure(msim_sim *sim, client *c, msim_request *r, uint32_t n, msim_cause cause)
 {
     const retry_cfg *p = &c->cfg->retry;
-    if (cause == MSIM_CAUSE_DEADLINE || !(p->retry_on & (1u << cause)) ||
-        r->attempts >= (uint32_t)p->max_attempts) {
+    if (cause == MSIM_CAUSE_DEADLINE || !(p->retry_on & (1u << cause)) || n >= (uint32_t)p->max_attempts) {
         fail_request(sim, c, r, cause);
         return;
     }
-    msim_time delay = backoff_delay(&p->backoff, r->attempts, &r->last_backoff, &c->backoff);
+    msim_time delay = backoff_delay(&p->backoff, n, &r->last_backoff, &c->backoff);
     msim_time now = msim_now(sim);
-    if (r->deadline != MSIM_NEVER && now + delay >= r->deadline)
+    if (c->cfg->deadline != MSIM_NEVER && now + delay >= r->deadline)
         fail_request(sim, c, r, MSIM_CAUSE_DEADLINE);
     else if (delay == 0)
-        send_attempt(sim, c, r);
+        send_attempt(sim, c, r, n + 1);
     else
-        r->timer = msim_after(sim, delay, retry_fire, r, 0);
+        r->timer = msim_after(sim, delay, retry_fire, r, n + 1);
 }
 
 static void on_timeout(msim_sim *sim, void *obj, uint64_t arg)
@@ -267,13 +268,13 @@ static void on_timeout(msim_sim *sim, void *obj, uint64_t arg)
     (void)arg;
     msim_attempt *a = obj;
     msim_request *r = a->req;
-    client *c = (client *)r->origin;
-    r->current = NULL;
+    client *c = (client *)a->from;
+    uint32_t n = a->number;
     a->timeout = MSIM_NO_TIMER;
     msim_count(sim, c->m_timeouts, 1);
     msim_abandon(sim, a); /* the target may keep working on it: wasted work */
-    bool deadline = r->deadline != MSIM_NEVER && msim_now(sim) >= r->deadline;
-    after_failure(sim, c, r, deadline ? MSIM_CAUSE_DEADLINE : MSIM_CAUSE_TIMEOUT);
+    bool deadline = c->cfg->deadline != MSIM_NEVER && msim_now(sim) >= r->deadline;
+    after_failure(sim, c, r, n, deadline ? MSIM_CAUSE_DEADLINE : MSIM_CAUSE_TIMEOUT);
 }
 
 static void client_response(msim_sim *sim, msim_component *self, msim_attempt *a)
@@ -281,8 +282,8 @@ static void client_response(msim_sim *sim, msim_component *self, msim_attempt *a
     client *c = (client *)self;
     msim_request *r = a->req;
     msim_status status = (msim_status)a->status;
+    uint32_t n = a->number;
     msim_cancel(sim, &a->timeout);
-    r->current = NULL;
     msim_attempt_free(sim, a);
     if (status == MSIM_STATUS_OK) {
         msim_count(sim, c->m_success, 1);
@@ -292,7 +293,7 @@ static void client_response(msim_sim *sim, msim_component *self, msim_attempt *a
     }
     bool rejected = status == MSIM_STATUS_REJECTED;
     msim_count(sim, rejected ? c->m_rejections : c->m_errors, 1);
-    after_failure(sim, c, r, rejected ? MSIM_CAUSE_REJECTED : MSIM_CAUSE_ERROR);
+    after_failure(sim, c, r, n, rejected ? MSIM_CAUSE_REJECTED : MSIM_CAUSE_ERROR);
 }
 
 static void new_request(msim_sim *sim, client *c, uint32_t user)
@@ -303,7 +304,7 @@ static void new_request(msim_sim *sim, client *c, uint32_t user)
     if (c->cfg->deadline != MSIM_NEVER) r->deadline = msim_now(sim) + c->cfg->deadline;
     msim_count(sim, c->m_offered, 1);
     msim_gauge_add(sim, c->g_inflight, 1);
-    send_attempt(sim, c, r);
+    send_attempt(sim, c, r, 1);
 }
 
 /* ---- open loop ------------------------------------------------------------------------- */
@@ -320,7 +321,7 @@ static void schedule_open(msim_sim *sim, client *c)
         msim_time next = r > 0 ? c->last_arrival + msim_time_from_s(1 / r) : MSIM_NEVER;
         if (next < now) next = now;
         if (next > end) next = end;
-        if (next != MSIM_NEVER) c->next = msim_at(sim, next, open_arrival, c, next < end);
+        if (next != MSIM_NEVER) c->next = msim_lane_at(sim, c->arrivals_lane, next, open_arrival, c, next < end);
         return;
     }
     double r0 = rate_at(c, now), r1 = end == MSIM_NEVER ? r0 : rate_at(c, end - 1);
@@ -329,10 +330,10 @@ static void schedule_open(msim_sim *sim, client *c)
     msim_time gap = c->peak > 0 ? msim_time_from_s(-log(msim_rng_u01_open0(&c->arrivals)) / c->peak)
                                 : MSIM_NEVER;
     if (gap >= MSIM_NEVER - now || now + gap >= end) {
-        if (end != MSIM_NEVER) c->next = msim_at(sim, end, open_arrival, c, 0);
+        if (end != MSIM_NEVER) c->next = msim_lane_at(sim, c->arrivals_lane, end, open_arrival, c, 0);
         return;
     }
-    c->next = msim_at(sim, now + gap, open_arrival, c, 1);
+    c->next = msim_lane_at(sim, c->arrivals_lane, now + gap, open_arrival, c, 1);
 }
 
 static void open_arrival(msim_sim *sim, void *obj, uint64_t candidate)
@@ -415,6 +416,7 @@ static int client_init(msim_sim *sim, msim_component *self, const void *cfg, msi
     c->think = msim_stream(sim, self->name, "think");
     c->load_factor = 1;
     c->timeouts = msim_lane_new(sim);
+    c->arrivals_lane = msim_lane_new(sim);
     c->users_target = c->users_cap = c->cfg->users;
     if (build_knots(sim, c)) return msim_error_set(err, -MSIM_ENOMEM, "out of memory");
     register_metrics(sim, c);

@@ -89,7 +89,7 @@ static const msim_schema slowdown_schema = MSIM_SCHEMA(
     "slowdown", "load-dependent service time", slowdown_params, slowdown_cfg, NULL);
 
 static const msim_param service_params[] = {
-    {"replicas", &msim_type_int, offsetof(service_cfg, replicas), "1", 1, 100000,
+    {"replicas", &msim_type_int, offsetof(service_cfg, replicas), "1", 1, 65535,
      "instances, each with its own workers and queue", NULL, NULL},
     {"workers", &msim_type_count, offsetof(service_cfg, workers), "1", 1, 1e9,
      "attempts served at once per replica (unlimited: a pure delay)", NULL, NULL},
@@ -322,7 +322,7 @@ static void service_accept(msim_sim *sim, msim_component *self, msim_attempt *a)
         msim_respond(sim, a, MSIM_STATUS_REJECTED);
         return;
     }
-    a->slot = (uint32_t)(r - s->reps);
+    a->slot = (uint16_t)(r - s->reps);
     a->enqueued = msim_now(sim);
     a->work = 0;
     msim_gauge_add(sim, s->g_in_system, 1);

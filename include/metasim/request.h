@@ -56,14 +56,15 @@ typedef enum {
 typedef struct msim_request msim_request;
 typedef struct msim_attempt msim_attempt;
 
+/* A request is touched when it starts and ends; the per-attempt state a
+ * retry needs rides on the attempt (its number), so a timeout or a retry does
+ * not have to bring a long-idle request back into cache. */
 struct msim_request {
     msim_time start;                /* when it arrived at its source */
     msim_time deadline;             /* absolute; MSIM_NEVER if none */
     struct msim_component *origin;  /* the source that owns it */
-    msim_attempt *current;          /* the attempt its source waits on, or NULL */
     msim_timer timer;               /* the source's backoff timer */
     msim_time last_backoff;         /* previous backoff, for decorrelated jitter */
-    uint32_t attempts;              /* attempts sent so far */
     uint32_t user;                  /* source-defined (closed-loop user id) */
 };
 
@@ -88,7 +89,8 @@ struct msim_attempt {
     msim_attempt *prev, *next;       /* intrusive links for the holder's lists */
     msim_timer timeout;              /* sender's timeout timer */
     msim_timer done;                 /* holder's completion timer */
-    uint32_t slot;                   /* holder-defined (e.g. replica index) */
+    uint16_t slot;                   /* holder-defined (e.g. replica index) */
+    uint16_t number;                 /* 1 for a request's first attempt, 2 for its first retry */
     uint8_t status;                  /* msim_status of the response */
     uint8_t flags;                   /* MSIM_AF_* */
     uint8_t state;                   /* holder-defined */

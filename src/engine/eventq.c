@@ -1,10 +1,11 @@
-/* eventq.c — 4-ary heap with lazy cancellation and FIFO lanes (see eventq.h).
+/* eventq.c — a 4-ary heap of nodes, FIFO lanes, and a small heap of lane
+ * fronts (see eventq.h for the why).
  *
- * Invariants: every live node is referenced by exactly one entry, in the heap
- * or in a lane, with the same gen; an entry whose gen differs from its node's
- * is dead. A lane with entries has exactly one token in the heap, keyed no
- * later than its front entry (fronts only move forward; a token that surfaces
- * early is re-keyed).
+ * Invariants: every live heap event's node has the gen of its one heap entry;
+ * a lane is in the lane heap exactly when it holds entries (live or
+ * cancelled), and the lane heap is ordered by each lane's current front entry
+ * — fronts only move forward, and a lane whose front moves is re-sifted at
+ * once.
  */
 #include "eventq.h"
 
@@ -12,9 +13,14 @@
 
 #define ARITY 4
 
+static bool key_before(msim_time ta, uint64_t sa, msim_time tb, uint64_t sb)
+{
+    return ta < tb || (ta == tb && sa < sb);
+}
+
 static bool entry_before(const msim__evq_entry *a, const msim__evq_entry *b)
 {
-    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+    return key_before(a->time, a->seq, b->time, b->seq);
 }
 
 static void *grow(msim_allocator al, void *p, size_t *cap, size_t elem, size_t min_cap)
@@ -37,13 +43,13 @@ void msim__evq_free(msim__evq *q)
 {
     for (uint32_t i = 0; i < q->nlanes; i++)
         if (q->lanes[i].ring) q->alloc.realloc(q->alloc.ud, q->lanes[i].ring, 0);
-    if (q->lanes) q->alloc.realloc(q->alloc.ud, q->lanes, 0);
-    if (q->heap) q->alloc.realloc(q->alloc.ud, q->heap, 0);
-    if (q->nodes) q->alloc.realloc(q->alloc.ud, q->nodes, 0);
+    void *arrays[] = {q->lanes, q->lheap, q->heap, q->nodes};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
+        if (arrays[i]) q->alloc.realloc(q->alloc.ud, arrays[i], 0);
     memset(q, 0, sizeof *q);
 }
 
-/* ---- the heap ------------------------------------------------------------------ */
+/* ---- the main heap ------------------------------------------------------------- */
 
 static void sift_up(msim__evq_entry *h, size_t i)
 {
@@ -81,34 +87,17 @@ static bool entry_live(const msim__evq *q, const msim__evq_entry *e)
     return q->nodes[e->slot].gen == e->gen;
 }
 
-static bool is_token(const msim__evq_entry *e)
-{
-    return (e->slot & MSIM__LANE_TOKEN) != 0;
-}
-
 /* Drop dead entries and rebuild the heap in O(n). Called when dead entries
  * outnumber live ones, so its cost is amortised over the cancellations. */
 static void compact(msim__evq *q)
 {
     size_t j = 0;
     for (size_t i = 0; i < q->len; i++)
-        if (is_token(&q->heap[i]) || entry_live(q, &q->heap[i])) q->heap[j++] = q->heap[i];
+        if (entry_live(q, &q->heap[i])) q->heap[j++] = q->heap[i];
     q->len = j;
     q->heap_dead = 0;
     for (size_t i = q->len / ARITY + 1; i-- > 0;)
         if (i < q->len) sift_down(q->heap, q->len, i);
-}
-
-static int heap_insert(msim__evq *q, msim__evq_entry e)
-{
-    if (q->len == q->cap) {
-        void *np = grow(q->alloc, q->heap, &q->cap, sizeof *q->heap, 1024);
-        if (!np) return -1;
-        q->heap = np;
-    }
-    q->heap[q->len] = e;
-    sift_up(q->heap, q->len++);
-    return 0;
 }
 
 static void pop_top(msim__evq *q)
@@ -117,18 +106,18 @@ static void pop_top(msim__evq *q)
     if (q->len) sift_down(q->heap, q->len, 0);
 }
 
-/* ---- nodes ----------------------------------------------------------------------- */
+/* ---- nodes --------------------------------------------------------------------- */
 
 static uint32_t node_get(msim__evq *q)
 {
     if (q->free_head) {
         uint32_t slot = q->free_head - 1;
-        q->free_head = q->nodes[slot].link;
+        q->free_head = q->nodes[slot].next_free;
         return slot;
     }
     if (q->nnodes == q->cap_nodes) {
         size_t cap = q->cap_nodes;
-        if (cap >= MSIM__LANE_TOKEN / 2) return UINT32_MAX;
+        if (cap >= MSIM__LANE_HANDLE / 2) return UINT32_MAX;
         void *np = grow(q->alloc, q->nodes, &cap, sizeof *q->nodes, 1024);
         if (!np) return UINT32_MAX;
         q->nodes = np;
@@ -149,102 +138,117 @@ static void node_release(msim__evq *q, uint32_t slot)
     msim__evq_node *n = &q->nodes[slot];
     bump_gen(n);
     n->fn = NULL;
-    n->link = q->free_head;
+    n->next_free = q->free_head;
     q->free_head = slot + 1;
-}
-
-/* A live node for an event; returns its slot or UINT32_MAX. */
-static uint32_t node_new(msim__evq *q, msim_event_fn fn, void *obj, uint64_t arg, uint32_t link)
-{
-    uint32_t slot = node_get(q);
-    if (slot == UINT32_MAX) return slot;
-    msim__evq_node *n = &q->nodes[slot];
-    bump_gen(n);
-    n->fn = fn;
-    n->obj = obj;
-    n->arg = arg;
-    n->link = link;
-    q->live++;
-    return slot;
 }
 
 msim_timer msim__evq_push(msim__evq *q, msim_time t, msim_event_fn fn, void *obj, uint64_t arg)
 {
     if (q->heap_dead > q->heap_live + 4096) compact(q);
-    uint32_t slot = node_new(q, fn, obj, arg, 0);
+    if (q->len == q->cap) {
+        void *np = grow(q->alloc, q->heap, &q->cap, sizeof *q->heap, 1024);
+        if (!np) return MSIM_NO_TIMER;
+        q->heap = np;
+    }
+    uint32_t slot = node_get(q);
     if (slot == UINT32_MAX) return MSIM_NO_TIMER;
-    uint32_t gen = q->nodes[slot].gen;
-    if (heap_insert(q, (msim__evq_entry){t, q->next_seq++, slot, gen})) {
-        node_release(q, slot);
-        q->live--;
-        return MSIM_NO_TIMER;
-    }
+    msim__evq_node *n = &q->nodes[slot];
+    bump_gen(n);
+    n->fn = fn;
+    n->obj = obj;
+    n->arg = arg;
+    q->heap[q->len] = (msim__evq_entry){t, q->next_seq++, slot, n->gen};
+    sift_up(q->heap, q->len++);
     q->heap_live++;
-    return (msim_timer){slot + 1, gen};
+    q->live++;
+    return (msim_timer){slot + 1, n->gen};
 }
 
-bool msim__evq_pending(const msim__evq *q, msim_timer h)
+/* ---- lanes --------------------------------------------------------------------- */
+
+static msim__lane_entry *lane_at(msim__lane *l, uint64_t abs)
 {
-    return h.slot != 0 && h.slot <= q->nnodes && q->nodes[h.slot - 1].gen == h.gen &&
-           q->nodes[h.slot - 1].fn != NULL;
+    return &l->ring[abs & (l->cap - 1)];
 }
 
-bool msim__evq_cancel(msim__evq *q, msim_timer *h)
+static msim__lane_entry *lane_front(msim__lane *l)
 {
-    bool was = msim__evq_pending(q, *h);
-    if (was) {
-        if (q->nodes[h->slot - 1].link == 0) {
-            q->heap_live--;
-            q->heap_dead++;
-        }
-        node_release(q, h->slot - 1);
-        q->live--;
+    return lane_at(l, l->head);
+}
+
+static bool lane_before(msim__evq *q, uint32_t a, uint32_t b)
+{
+    const msim__lane_entry *x = lane_front(&q->lanes[a]), *y = lane_front(&q->lanes[b]);
+    return key_before(x->time, x->seq, y->time, y->seq);
+}
+
+/* The lane heap is a binary heap of lane indices: lanes are few. */
+static void lheap_sift_up(msim__evq *q, uint32_t i)
+{
+    uint32_t lane = q->lheap[i];
+    while (i > 0 && lane_before(q, lane, q->lheap[(i - 1) / 2])) {
+        q->lheap[i] = q->lheap[(i - 1) / 2];
+        i = (i - 1) / 2;
     }
-    *h = MSIM_NO_TIMER;
-    return was;
+    q->lheap[i] = lane;
 }
 
-/* ---- lanes ------------------------------------------------------------------------- */
+static void lheap_sift_down(msim__evq *q, uint32_t i)
+{
+    uint32_t lane = q->lheap[i], n = q->lheap_len;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && lane_before(q, q->lheap[c + 1], q->lheap[c])) c++;
+        if (!lane_before(q, q->lheap[c], lane)) break;
+        q->lheap[i] = q->lheap[c];
+        i = c;
+    }
+    q->lheap[i] = lane;
+}
+
+/* The top lane's front moved forward (or the lane emptied): restore order. */
+static void lheap_fix_top(msim__evq *q)
+{
+    msim__lane *l = &q->lanes[q->lheap[0]];
+    if (l->len == 0) {
+        l->hpos = UINT32_MAX;
+        q->lheap[0] = q->lheap[--q->lheap_len];
+        if (q->lheap_len == 0) return;
+    }
+    lheap_sift_down(q, 0);
+}
 
 uint32_t msim__evq_lane_new(msim__evq *q)
 {
     if (q->nlanes == q->cap_lanes) {
-        size_t cap = q->cap_lanes;
+        size_t cap = q->cap_lanes, cap2 = q->cap_lanes;
         void *np = grow(q->alloc, q->lanes, &cap, sizeof *q->lanes, 8);
         if (!np) return UINT32_MAX;
         q->lanes = np;
+        void *nh = grow(q->alloc, q->lheap, &cap2, sizeof *q->lheap, 8);
+        if (!nh) return UINT32_MAX;
+        q->lheap = nh;
         q->cap_lanes = (uint32_t)cap;
     }
+    if (q->nlanes >= MSIM__LANE_HANDLE - 1) return UINT32_MAX;
     memset(&q->lanes[q->nlanes], 0, sizeof q->lanes[0]);
+    q->lanes[q->nlanes].hpos = UINT32_MAX;
     q->lanes[q->nlanes].last = -MSIM_NEVER;
     return q->nlanes++;
 }
 
-static msim__evq_entry *lane_front(msim__lane *l)
+/* Double a full ring; entries keep their absolute indices. */
+static int lane_grow(msim__evq *q, msim__lane *l)
 {
-    return &l->ring[l->head];
-}
-
-static void lane_pop_front(msim__lane *l)
-{
-    l->head = (l->head + 1) & (l->cap - 1);
-    l->len--;
-}
-
-static int lane_append(msim__evq *q, msim__lane *l, msim__evq_entry e)
-{
-    if (l->len == l->cap) {
-        uint32_t cap = l->cap ? l->cap * 2 : 256;
-        msim__evq_entry *ring = q->alloc.realloc(q->alloc.ud, NULL, cap * sizeof *ring);
-        if (!ring) return -1;
-        for (uint32_t i = 0; i < l->len; i++) /* unwrap into the new ring */
-            ring[i] = l->ring[(l->head + i) & (l->cap - 1)];
-        if (l->ring) q->alloc.realloc(q->alloc.ud, l->ring, 0);
-        l->ring = ring;
-        l->head = 0;
-        l->cap = cap;
-    }
-    l->ring[(l->head + l->len++) & (l->cap - 1)] = e;
+    uint32_t cap = l->cap ? l->cap * 2 : 256;
+    msim__lane_entry *ring = q->alloc.realloc(q->alloc.ud, NULL, cap * sizeof *ring);
+    if (!ring) return -1;
+    for (uint64_t i = l->head; i < l->head + l->len; i++)
+        ring[i & (cap - 1)] = *lane_at(l, i);
+    if (l->ring) q->alloc.realloc(q->alloc.ud, l->ring, 0);
+    l->ring = ring;
+    l->cap = cap;
     return 0;
 }
 
@@ -253,89 +257,103 @@ msim_timer msim__evq_lane_push(msim__evq *q, uint32_t lane, msim_time t, msim_ev
 {
     msim__lane *l = &q->lanes[lane];
     if (t < l->last) return msim__evq_push(q, t, fn, obj, arg);
-    uint32_t slot = node_new(q, fn, obj, arg, lane + 1);
-    if (slot == UINT32_MAX) return MSIM_NO_TIMER;
-    uint32_t gen = q->nodes[slot].gen;
-    msim__evq_entry e = {t, q->next_seq++, slot, gen};
-    if (lane_append(q, l, e)) goto fail;
-    if (!l->in_heap) {
-        if (heap_insert(q, (msim__evq_entry){t, e.seq, MSIM__LANE_TOKEN | lane, 0})) {
-            l->len--;
-            goto fail;
-        }
-        l->in_heap = true;
-    }
+    if (l->len == l->cap && lane_grow(q, l)) return MSIM_NO_TIMER;
+    uint64_t abs = l->head + l->len++;
+    *lane_at(l, abs) = (msim__lane_entry){t, q->next_seq++, fn, obj, arg};
     l->last = t;
-    return (msim_timer){slot + 1, gen};
-fail:
-    node_release(q, slot);
-    q->live--;
-    return MSIM_NO_TIMER;
+    q->live++;
+    if (l->hpos == UINT32_MAX) { /* the lane was empty: it joins the lane heap */
+        l->hpos = q->lheap_len;
+        q->lheap[q->lheap_len++] = lane;
+        lheap_sift_up(q, q->lheap_len - 1);
+    }
+    return (msim_timer){MSIM__LANE_HANDLE | lane, (uint32_t)abs};
 }
 
-/* ---- popping ------------------------------------------------------------------------- */
-
-static void fire(msim__evq *q, const msim__evq_entry *e, msim__evq_fired *out)
+/* The entry a lane handle names, if it is still in its lane. */
+static msim__lane_entry *lane_entry(const msim__evq *q, msim_timer h)
 {
-    msim__evq_node *n = &q->nodes[e->slot];
-    *out = (msim__evq_fired){e->time, n->fn, n->obj, n->arg};
-    node_release(q, e->slot);
-    q->live--;
+    uint32_t lane = h.slot & ~MSIM__LANE_HANDLE;
+    if (lane >= q->nlanes) return NULL;
+    msim__lane *l = &q->lanes[lane];
+    uint32_t off = h.gen - (uint32_t)l->head;
+    if (off >= l->len) return NULL;
+    return lane_at(l, l->head + off);
 }
 
-/* The heap's top is lane l's token. Returns 1 and fills *out if the lane's
- * front is due, 0 if the token was re-keyed or dropped (look again), -1 if the
- * earliest event is at or past the limit. */
-static int pop_lane(msim__evq *q, msim__lane *l, msim_time limit, msim__evq_fired *out)
+/* ---- handles ----------------------------------------------------------------------- */
+
+bool msim__evq_pending(const msim__evq *q, msim_timer h)
 {
-    msim__evq_entry *top = &q->heap[0];
-    while (l->len && !entry_live(q, lane_front(l)))
-        lane_pop_front(l);
-    if (!l->len) {
-        l->in_heap = false;
-        pop_top(q);
-        return 0;
+    if (h.slot & MSIM__LANE_HANDLE) {
+        const msim__lane_entry *e = lane_entry(q, h);
+        return e && e->fn != NULL;
     }
-    msim__evq_entry f = *lane_front(l);
-    if (f.time != top->time || f.seq != top->seq) {
-        top->time = f.time;
-        top->seq = f.seq;
-        sift_down(q->heap, q->len, 0);
-        return 0;
+    return h.slot != 0 && h.slot <= q->nnodes && q->nodes[h.slot - 1].gen == h.gen &&
+           q->nodes[h.slot - 1].fn != NULL;
+}
+
+bool msim__evq_cancel(msim__evq *q, msim_timer *h)
+{
+    bool was = msim__evq_pending(q, *h);
+    if (was && (h->slot & MSIM__LANE_HANDLE)) {
+        lane_entry(q, *h)->fn = NULL; /* skipped when it reaches the front */
+        q->live--;
+    } else if (was) {
+        node_release(q, h->slot - 1);
+        q->heap_live--;
+        q->heap_dead++;
+        q->live--;
     }
-    if (f.time >= limit) return -1;
-    lane_pop_front(l);
-    fire(q, &f, out);
-    if (l->len) {
-        top->time = lane_front(l)->time;
-        top->seq = lane_front(l)->seq;
-        sift_down(q->heap, q->len, 0);
-    } else {
-        l->in_heap = false;
-        pop_top(q);
+    *h = MSIM_NO_TIMER;
+    return was;
+}
+
+/* ---- popping ------------------------------------------------------------------------ */
+
+/* The lane holding the earliest live lane event, cancelled fronts skipped. */
+static msim__lane *lane_top(msim__evq *q)
+{
+    while (q->lheap_len) {
+        msim__lane *l = &q->lanes[q->lheap[0]];
+        if (lane_front(l)->fn) return l;
+        while (l->len && !lane_front(l)->fn) {
+            l->head++;
+            l->len--;
+        }
+        lheap_fix_top(q);
     }
-    return 1;
+    return NULL;
 }
 
 bool msim__evq_pop(msim__evq *q, msim_time limit, msim__evq_fired *out)
 {
-    while (q->len) {
-        msim__evq_entry top = q->heap[0];
-        if (is_token(&top)) {
-            int rc = pop_lane(q, &q->lanes[top.slot & ~MSIM__LANE_TOKEN], limit, out);
-            if (rc) return rc > 0;
-            continue;
-        }
-        if (!entry_live(q, &top)) {
-            pop_top(q);
-            q->heap_dead--;
-            continue;
-        }
-        if (top.time >= limit) return false;
+    while (q->len && !entry_live(q, &q->heap[0])) {
         pop_top(q);
-        q->heap_live--;
-        fire(q, &top, out);
-        return true;
+        q->heap_dead--;
     }
-    return false;
+    msim__lane *l = lane_top(q);
+    if (l) {
+        msim__lane_entry *f = lane_front(l);
+        if (!q->len || key_before(f->time, f->seq, q->heap[0].time, q->heap[0].seq)) {
+            if (f->time >= limit) return false;
+            *out = (msim__evq_fired){f->time, f->fn, f->obj, f->arg};
+            l->head++;
+            l->len--;
+            q->live--;
+            /* the next entries are due soon: bring their objects into cache */
+            if (l->len > 4) __builtin_prefetch(lane_at(l, l->head + 4)->obj);
+            lheap_fix_top(q);
+            return true;
+        }
+    }
+    if (!q->len || q->heap[0].time >= limit) return false;
+    msim__evq_entry top = q->heap[0];
+    pop_top(q);
+    msim__evq_node *n = &q->nodes[top.slot];
+    *out = (msim__evq_fired){top.time, n->fn, n->obj, n->arg};
+    node_release(q, top.slot);
+    q->heap_live--;
+    q->live--;
+    return true;
 }

@@ -1,18 +1,26 @@
 /* eventq.h — the pending-event set: a 4-ary min-heap of (time, sequence) keys
- * over a slab of event nodes, with O(1) lazy cancellation and FIFO lanes.
+ * over a slab of event nodes, plus FIFO lanes for events scheduled in time
+ * order; O(1) cancellation everywhere.
  *
- * Why this shape: most events in a request simulation are attempt timeouts,
- * and most of those are cancelled (the response came first). Removing an
- * arbitrary heap entry costs O(log n); marking its node dead costs one store.
- * A dead entry is skipped when it surfaces, and the heap is compacted when dead
- * entries outnumber live ones, so memory stays proportional to live events.
+ * Why this shape. Most events in a request simulation are of two sorts that a
+ * component schedules in time order: attempt timeouts (all of one client's
+ * have the same length) and the next arrival of a client. A lane is a FIFO
+ * ring of such events; the lanes' fronts are ordered in a small heap of their
+ * own, so the main heap holds only the rest (service completions, backoffs),
+ * and a lane event costs O(1) to schedule, cancel and fire plus O(log lanes).
+ * Lane entries carry the event inline, with no node, so the common
+ * schedule-then-cancel of a timeout touches one ring slot.
  *
- * Lanes: timeouts of one client all have the same length, so they are
- * scheduled in time order. A lane is a FIFO of such events; only its front sits
- * in the heap (as a token keyed by the front's time and sequence), so pushing
- * and popping them is O(1) and the heap stays as small as the number of lanes
- * plus the other pending events. The total order is still exactly (time,
- * sequence): a lane only changes where an entry waits, not its key.
+ * The total order is still exactly (time, sequence): where an entry waits
+ * changes nothing about its key, and the pop takes the smaller of the main
+ * heap's top and the lane heap's top.
+ *
+ * Cancellation is lazy. A heap event's handle names its node; cancelling bumps
+ * the node's generation, and the stale heap entry is skipped when it surfaces
+ * (the heap is compacted when dead entries outnumber live ones). A lane
+ * event's handle names its lane and its position in the lane (low 32 bits of
+ * its absolute index); cancelling clears the slot's callback, and dead slots
+ * are skipped at the front.
  *
  * Library-internal (msim__ prefix); the public face is msim_at/msim_lane_at/
  * msim_cancel.
@@ -28,27 +36,37 @@
 
 typedef struct msim__evq_entry {
     msim_time time;
-    uint64_t seq; /* insertion order: breaks ties between equal times */
-    uint32_t slot; /* node index, or MSIM__LANE_TOKEN | lane index */
+    uint64_t seq;  /* insertion order: breaks ties between equal times */
+    uint32_t slot; /* node index */
     uint32_t gen;  /* matches the node's gen while the event is live */
 } msim__evq_entry;
 
-#define MSIM__LANE_TOKEN 0x80000000u
+/* Handles of lane events have this bit in their slot. */
+#define MSIM__LANE_HANDLE 0x80000000u
 
 typedef struct msim__evq_node {
     msim_event_fn fn;
     void *obj;
     uint64_t arg;
-    uint32_t gen;  /* bumped when the node is released; 0 is never live */
-    uint32_t link; /* live: 0 in the heap, lane index + 1 in a lane;
-                      free: next free slot + 1 (0 ends the list) */
+    uint32_t gen;       /* bumped when released; 0 is never live */
+    uint32_t next_free; /* free list: next free slot + 1 (0 ends it) */
 } msim__evq_node;
 
+typedef struct msim__lane_entry {
+    msim_time time;
+    uint64_t seq;
+    msim_event_fn fn; /* NULL: cancelled */
+    void *obj;
+    uint64_t arg;
+} msim__lane_entry;
+
 typedef struct msim__lane {
-    msim__evq_entry *ring;
-    uint32_t head, len, cap; /* cap is a power of two */
-    msim_time last;          /* time of the newest entry */
-    bool in_heap;            /* its token is in the heap */
+    msim__lane_entry *ring;
+    uint64_t head;  /* absolute index of the front entry */
+    uint32_t len;
+    uint32_t cap;   /* a power of two */
+    uint32_t hpos;  /* position in the lane heap, or UINT32_MAX when absent */
+    msim_time last; /* time of the newest entry */
 } msim__lane;
 
 typedef struct msim__evq {
@@ -56,13 +74,15 @@ typedef struct msim__evq {
     size_t len, cap;
     msim__evq_node *nodes;
     uint32_t nnodes, cap_nodes;
-    uint32_t free_head;  /* slot + 1 of the first free node; 0: none */
+    uint32_t free_head; /* slot + 1 of the first free node; 0: none */
     uint64_t next_seq;
-    size_t heap_live;    /* live events whose entry is in the heap */
-    size_t heap_dead;    /* dead event entries still in the heap */
-    size_t live;         /* all live events */
+    size_t heap_live;   /* live events in the heap */
+    size_t heap_dead;   /* dead entries still in the heap */
+    size_t live;        /* all live events, heap and lanes */
     msim__lane *lanes;
     uint32_t nlanes, cap_lanes;
+    uint32_t *lheap;    /* lanes with entries, ordered by their front's key */
+    uint32_t lheap_len;
     msim_allocator alloc;
 } msim__evq;
 

@@ -218,8 +218,10 @@ static void send_attempt(msim_sim *sim, client *c, msim_request *r, uint32_t n)
     msim_time expires = t == MSIM_NEVER ? MSIM_NEVER : now + t;
     if (c->cfg->deadline != MSIM_NEVER && r->deadline < expires) expires = r->deadline;
     a->expires = expires;
-    if (expires != MSIM_NEVER) a->timeout = msim_lane_at(sim, c->timeouts, expires, on_timeout, a, 0);
-    msim_send(sim, a); /* may answer at once: touch neither a nor r after this */
+    /* An attempt answered at once (rejected, say) needs no timer; if it is
+     * still out, arm its timeout. */
+    if (msim_send(sim, a) && expires != MSIM_NEVER)
+        a->timeout = msim_lane_at(sim, c->timeouts, expires, on_timeout, a, 0);
 }
 
 static void end_request(msim_sim *sim, client *c, msim_request *r, int ok)

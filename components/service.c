@@ -190,7 +190,8 @@ static replica *pick(service *s)
     uint32_t i = 0;
     switch (s->cfg->routing) {
     case ROUTE_ROUND_ROBIN:
-        i = s->up_list[s->rr_next++ % s->nup];
+        if (s->rr_next >= s->nup) s->rr_next = 0; /* wraps; no division per attempt */
+        i = s->up_list[s->rr_next++];
         break;
     case ROUTE_RANDOM:
         i = random_up(s);

@@ -133,7 +133,7 @@ void *msim_arena_alloc(msim_sim *sim, size_t size);
  * when the run ends. Steady-state simulation allocates nothing. */
 typedef struct msim_pool msim_pool;
 msim_pool *msim_pool_new(msim_sim *sim, size_t object_size);
-void *msim_pool_get(msim_pool *pool); /* zeroed; NULL if out of memory */
+void *msim_pool_get(msim_pool *pool); /* NOT zeroed (callers set every field); NULL if out of memory */
 void msim_pool_put(msim_pool *pool, void *obj);
 
 /* Stop the run with a runtime failure (e.g. memory exhausted); the message is

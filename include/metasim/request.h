@@ -19,6 +19,7 @@
 #ifndef METASIM_REQUEST_H
 #define METASIM_REQUEST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base.h"
@@ -111,8 +112,12 @@ msim_attempt *msim_attempt_new(msim_sim *sim, msim_request *req, struct msim_com
 /* Free an attempt that reached its sender again (after on_response). */
 void msim_attempt_free(msim_sim *sim, msim_attempt *a);
 
-/* Send an attempt to a->to, through the sender's network link. */
-void msim_send(msim_sim *sim, msim_attempt *a);
+/* Send an attempt to a->to, through the sender's network link. Returns true
+ * if it is still out when the call returns; false if the target answered it
+ * synchronously (its response has been delivered and the attempt may be
+ * freed). A sender arms its timeout only for an attempt still out, which
+ * spares a timer for every attempt rejected at once. */
+bool msim_send(msim_sim *sim, msim_attempt *a);
 
 /* The holder is done with an attempt: deliver status back to the sender
  * through the network. If the sender has abandoned it, the work spent

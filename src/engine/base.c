@@ -73,5 +73,5 @@ msim_time msim_time_from_s(double seconds)
     double ns = seconds * 1e9;
     if (!(ns < 9.2e18)) return MSIM_NEVER;
     if (ns <= -9.2e18) return -MSIM_NEVER;
-    return (msim_time)llround(ns);
+    return (msim_time)(ns < 0 ? ns - 0.5 : ns + 0.5); /* round half away from zero */
 }

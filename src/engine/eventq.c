@@ -39,10 +39,12 @@ int msim__evq_init(msim__evq *q, msim_allocator alloc)
     return 0;
 }
 
+static void lane_free(msim__evq *q, msim__lane *l);
+
 void msim__evq_free(msim__evq *q)
 {
     for (uint32_t i = 0; i < q->nlanes; i++)
-        if (q->lanes[i].ring) q->alloc.realloc(q->alloc.ud, q->lanes[i].ring, 0);
+        lane_free(q, &q->lanes[i]);
     void *arrays[] = {q->lanes, q->lheap, q->heap, q->nodes};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         if (arrays[i]) q->alloc.realloc(q->alloc.ud, arrays[i], 0);
@@ -168,12 +170,13 @@ msim_timer msim__evq_push(msim__evq *q, msim_time t, msim_event_fn fn, void *obj
 
 static msim__lane_entry *lane_at(msim__lane *l, uint64_t abs)
 {
-    return &l->ring[abs & (l->cap - 1)];
+    uint64_t block = abs >> MSIM__LANE_BLOCK_BITS;
+    return &l->blocks[block & (l->nblocks - 1)][abs & (MSIM__LANE_BLOCK - 1)];
 }
 
 static msim__lane_entry *lane_front(msim__lane *l)
 {
-    return lane_at(l, l->head);
+    return l->front;
 }
 
 static bool lane_before(msim__evq *q, uint32_t a, uint32_t b)
@@ -238,18 +241,67 @@ uint32_t msim__evq_lane_new(msim__evq *q)
     return q->nlanes++;
 }
 
-/* Double a full ring; entries keep their absolute indices. */
-static int lane_grow(msim__evq *q, msim__lane *l)
+/* A lane owns the blocks from its front's to its last entry's — and its
+ * front's block even when empty, unless the front sits at a block start (that
+ * block was released when the front reached it). */
+static void lane_free(msim__evq *q, msim__lane *l)
 {
-    uint32_t cap = l->cap ? l->cap * 2 : 256;
-    msim__lane_entry *ring = q->alloc.realloc(q->alloc.ud, NULL, cap * sizeof *ring);
-    if (!ring) return -1;
-    for (uint64_t i = l->head; i < l->head + l->len; i++)
-        ring[i & (cap - 1)] = *lane_at(l, i);
-    if (l->ring) q->alloc.realloc(q->alloc.ud, l->ring, 0);
-    l->ring = ring;
-    l->cap = cap;
+    bool at_start = (l->head & (MSIM__LANE_BLOCK - 1)) == 0;
+    if (l->nblocks && (l->len || !at_start)) {
+        uint64_t first = l->head >> MSIM__LANE_BLOCK_BITS;
+        uint64_t last = (l->len ? l->head + l->len - 1 : l->head) >> MSIM__LANE_BLOCK_BITS;
+        for (uint64_t b = first; b <= last; b++)
+            q->alloc.realloc(q->alloc.ud, l->blocks[b & (l->nblocks - 1)], 0);
+    }
+    if (l->spare) q->alloc.realloc(q->alloc.ud, l->spare, 0);
+    if (l->blocks) q->alloc.realloc(q->alloc.ud, l->blocks, 0);
+}
+
+/* Make room for the block of absolute index `abs` (a new block starts there):
+ * grow the pointer ring if the lane would span more blocks than it has slots,
+ * then give the slot a block (the spare, or a new one). */
+static int lane_add_block(msim__evq *q, msim__lane *l, uint64_t abs)
+{
+    uint64_t first = l->head >> MSIM__LANE_BLOCK_BITS, block = abs >> MSIM__LANE_BLOCK_BITS;
+    if (l->len == 0) first = block;
+    if (block - first + 1 > l->nblocks) {
+        uint32_t n = l->nblocks ? l->nblocks * 2 : 4;
+        msim__lane_entry **nb = q->alloc.realloc(q->alloc.ud, NULL, n * sizeof *nb);
+        if (!nb) return -1;
+        for (uint64_t b = first; b < block; b++) /* re-place by absolute block index */
+            nb[b & (n - 1)] = l->blocks[b & (l->nblocks - 1)];
+        if (l->blocks) q->alloc.realloc(q->alloc.ud, l->blocks, 0);
+        l->blocks = nb;
+        l->nblocks = n;
+    }
+    msim__lane_entry *e = l->spare;
+    l->spare = NULL;
+    if (!e) e = q->alloc.realloc(q->alloc.ud, NULL, MSIM__LANE_BLOCK * sizeof *e);
+    if (!e) return -1;
+    l->blocks[block & (l->nblocks - 1)] = e;
     return 0;
+}
+
+/* The front moved past the end of its block: release the block. */
+static void lane_drop_block(msim__evq *q, msim__lane *l, uint64_t old_head)
+{
+    msim__lane_entry *e = l->blocks[(old_head >> MSIM__LANE_BLOCK_BITS) & (l->nblocks - 1)];
+    if (!l->spare)
+        l->spare = e;
+    else
+        q->alloc.realloc(q->alloc.ud, e, 0);
+}
+
+/* Remove the front entry; a front leaving its block releases the block. */
+static void lane_pop_front(msim__evq *q, msim__lane *l)
+{
+    uint64_t old = l->head++;
+    l->len--;
+    l->front++;
+    if ((l->head & (MSIM__LANE_BLOCK - 1)) == 0) {
+        lane_drop_block(q, l, old);
+        if (l->len) l->front = lane_at(l, l->head); /* the next block exists: it holds entries */
+    }
 }
 
 msim_timer msim__evq_lane_push(msim__evq *q, uint32_t lane, msim_time t, msim_event_fn fn,
@@ -257,9 +309,13 @@ msim_timer msim__evq_lane_push(msim__evq *q, uint32_t lane, msim_time t, msim_ev
 {
     msim__lane *l = &q->lanes[lane];
     if (t < l->last) return msim__evq_push(q, t, fn, obj, arg);
-    if (l->len == l->cap && lane_grow(q, l)) return MSIM_NO_TIMER;
-    uint64_t abs = l->head + l->len++;
-    *lane_at(l, abs) = (msim__lane_entry){t, q->next_seq++, fn, obj, arg};
+    uint64_t abs = l->head + l->len;
+    if ((abs & (MSIM__LANE_BLOCK - 1)) == 0) {
+        if (lane_add_block(q, l, abs)) return MSIM_NO_TIMER;
+        l->back = lane_at(l, abs);
+    }
+    if (l->len++ == 0) l->front = l->back;
+    *l->back++ = (msim__lane_entry){t, q->next_seq++, fn, obj, arg};
     l->last = t;
     q->live++;
     if (l->hpos == UINT32_MAX) { /* the lane was empty: it joins the lane heap */
@@ -317,10 +373,8 @@ static msim__lane *lane_top(msim__evq *q)
     while (q->lheap_len) {
         msim__lane *l = &q->lanes[q->lheap[0]];
         if (lane_front(l)->fn) return l;
-        while (l->len && !lane_front(l)->fn) {
-            l->head++;
-            l->len--;
-        }
+        while (l->len && !lane_front(l)->fn)
+            lane_pop_front(q, l);
         lheap_fix_top(q);
     }
     return NULL;
@@ -338,8 +392,7 @@ bool msim__evq_pop(msim__evq *q, msim_time limit, msim__evq_fired *out)
         if (!q->len || key_before(f->time, f->seq, q->heap[0].time, q->heap[0].seq)) {
             if (f->time >= limit) return false;
             *out = (msim__evq_fired){f->time, f->fn, f->obj, f->arg};
-            l->head++;
-            l->len--;
+            lane_pop_front(q, l);
             q->live--;
             /* the next entries are due soon: bring their objects into cache */
             if (l->len > 4) __builtin_prefetch(lane_at(l, l->head + 4)->obj);

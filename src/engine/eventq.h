@@ -60,13 +60,22 @@ typedef struct msim__lane_entry {
     uint64_t arg;
 } msim__lane_entry;
 
+/* A lane is a deque of fixed-size blocks of entries, addressed by absolute
+ * index: memory follows the number of entries within a block (no doubling
+ * sawtooth), and entries never move, so handles stay valid. */
+#define MSIM__LANE_BLOCK_BITS 10
+#define MSIM__LANE_BLOCK      (1u << MSIM__LANE_BLOCK_BITS)
+
 typedef struct msim__lane {
-    msim__lane_entry *ring;
-    uint64_t head;  /* absolute index of the front entry */
+    msim__lane_entry **blocks; /* ring of block pointers, by absolute block index */
+    uint32_t nblocks;          /* slots in `blocks`: a power of two */
+    msim__lane_entry *spare;   /* one released block kept for reuse */
+    msim__lane_entry *front;   /* the front entry (valid while len > 0) */
+    msim__lane_entry *back;    /* where the next entry goes (within its block) */
+    uint64_t head;             /* absolute index of the front entry */
     uint32_t len;
-    uint32_t cap;   /* a power of two */
-    uint32_t hpos;  /* position in the lane heap, or UINT32_MAX when absent */
-    msim_time last; /* time of the newest entry */
+    uint32_t hpos;             /* in the lane heap (0) or not (UINT32_MAX) */
+    msim_time last;            /* time of the newest entry */
 } msim__lane;
 
 typedef struct msim__evq {

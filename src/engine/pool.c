@@ -77,7 +77,8 @@ typedef struct free_obj {
 
 struct msim_pool {
     msim_sim *sim;
-    size_t size;           /* object size, rounded to 16 */
+    size_t size;           /* object size, rounded to 8 (our objects hold
+                              nothing wider than a pointer or a double) */
     free_obj *free;
     unsigned char *carve;  /* next unused object in the newest chunk */
     size_t carve_left;     /* objects left there */
@@ -89,7 +90,8 @@ msim_pool *msim_pool_new(msim_sim *sim, size_t object_size)
     msim_pool *p = msim_arena_alloc(sim, sizeof *p);
     if (!p) return NULL;
     p->sim = sim;
-    p->size = (object_size + 15) & ~(size_t)15;
+    p->size = (object_size + 7) & ~(size_t)7;
+    if (p->size < sizeof(free_obj)) p->size = sizeof(free_obj);
     p->next_chunk = 256;
     return p;
 }
@@ -111,7 +113,6 @@ void *msim_pool_get(msim_pool *p)
         p->carve += p->size;
         p->carve_left--;
     }
-    memset(obj, 0, p->size);
     return obj;
 }
 

@@ -14,9 +14,7 @@ msim_request *msim_request_new(msim_sim *sim, msim_component *origin)
         msim_fail(sim, -MSIM_ENOMEM, "out of memory allocating a request");
         return NULL;
     }
-    r->start = sim->now;
-    r->deadline = MSIM_NEVER;
-    r->origin = origin;
+    *r = (msim_request){.start = sim->now, .deadline = MSIM_NEVER, .origin = origin};
     sim->req_started++;
     sim->req_inflight++;
     return r;
@@ -40,10 +38,7 @@ msim_attempt *msim_attempt_new(msim_sim *sim, msim_request *req, msim_component 
         msim_fail(sim, -MSIM_ENOMEM, "out of memory allocating an attempt");
         return NULL;
     }
-    a->req = req;
-    a->from = from;
-    a->to = to;
-    a->expires = MSIM_NEVER;
+    *a = (msim_attempt){.req = req, .from = from, .to = to, .expires = MSIM_NEVER};
     sim->att_created++;
     if (++sim->att_alive > sim->att_peak) sim->att_peak = sim->att_alive;
     return a;
@@ -77,14 +72,31 @@ static void arrive(msim_sim *sim, void *obj, uint64_t arg)
     a->to->kind->accept(sim, a->to, a);
 }
 
-void msim_send(msim_sim *sim, msim_attempt *a)
+bool msim_send(msim_sim *sim, msim_attempt *a)
 {
     a->flags = 0;
     msim_time d = hop_delay(a);
-    if (d <= 0)
-        arrive(sim, a, 0);
-    else
+    if (d > 0) {
         msim_after(sim, d, arrive, a, 0);
+        return true;
+    }
+    /* Deliver at once; a frame on the stack records whether the target
+     * answered before returning (sends may nest: a retry inside a response). */
+    msim__send_frame frame = {a, false, sim->sending};
+    sim->sending = &frame;
+    arrive(sim, a, 0);
+    sim->sending = frame.outer;
+    return !frame.answered;
+}
+
+/* Note a synchronous answer to an attempt whose msim_send is still running. */
+static void mark_answered(msim_sim *sim, const msim_attempt *a)
+{
+    for (msim__send_frame *f = sim->sending; f; f = f->outer)
+        if (f->a == a) {
+            f->answered = true;
+            return;
+        }
 }
 
 /* Work nobody waited for: charge it to the target and release the attempt. */
@@ -116,6 +128,7 @@ void msim_respond(msim_sim *sim, msim_attempt *a, msim_status status)
     }
     msim_time d = hop_delay(a);
     if (d <= 0) {
+        mark_answered(sim, a);
         a->from->kind->on_response(sim, a->from, a);
     } else {
         a->flags |= MSIM_AF_RETURNING;

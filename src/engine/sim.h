@@ -63,6 +63,13 @@ typedef struct msim__metrics {
     bool frozen;   /* no registration after start */
 } msim__metrics;
 
+/* ---- synchronous sends in progress (msim_send), innermost first ----------- */
+typedef struct msim__send_frame {
+    const msim_attempt *a;
+    bool answered;
+    struct msim__send_frame *outer;
+} msim__send_frame;
+
 /* ---- one active trigger ------------------------------------------------------ */
 typedef struct msim__trigger_state {
     const msim_trigger_cfg *cfg;
@@ -90,6 +97,7 @@ struct msim_sim {
 
     msim_pool *requests;
     msim_pool *attempts;
+    msim__send_frame *sending;
     msim__metrics m;
 
     /* conservation ledger */

@@ -80,19 +80,53 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
+/* The " (did you mean "x"?)" hint for word among valid, or "". */
+static const char *hint(char *buf, size_t size, const char *word, const char *const *valid, size_t n)
+{
+    const char *near = msim_nearest(word, valid, n);
+    if (near)
+        snprintf(buf, size, " (did you mean \"%s\"?)", near);
+    else
+        buf[0] = '\0';
+    return buf;
+}
+
+static const char *const commands[] = {"run", "check", "list", "help", "version"};
+static const char *const run_options[] = {"--set",      "--seed",  "--out",      "--json",
+                                          "--fail-on",  "--no-chart", "--color", "--no-color",
+                                          "--quiet",    "--help"};
+
+static int unknown_option(const char *arg)
+{
+    char word[64], h[96];
+    snprintf(word, sizeof word, "%.*s", (int)strcspn(arg, "="), arg);
+    fprintf(stderr, "metasim: unknown option %s%s\n(see metasim help)\n", arg,
+            hint(h, sizeof h, word, run_options, sizeof run_options / sizeof run_options[0]));
+    return EXIT_USAGE;
+}
+
 static int parse_fail_on(options *o, const char *list)
 {
+    const char *names[MSIM_VERDICT_COUNT];
+    char all[200] = "";
+    size_t off = 0;
+    for (int v = 0; v < MSIM_VERDICT_COUNT; v++) {
+        names[v] = msim_verdict_name((msim_verdict_kind)v);
+        off += (size_t)snprintf(all + off, sizeof all - off, "%s%s", v ? ", " : "", names[v]);
+    }
+    if (!*list) return usage_error("--fail-on needs a comma-separated list of verdicts, e.g. %s", "metastable,oscillating");
     char buf[256];
     snprintf(buf, sizeof buf, "%s", list);
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         int found = 0;
-        for (int v = 0; v < MSIM_VERDICT_COUNT; v++) {
-            if (strcmp(tok, msim_verdict_name((msim_verdict_kind)v)) == 0) {
-                o->fail_on |= 1u << v;
-                found = 1;
-            }
+        for (int v = 0; v < MSIM_VERDICT_COUNT; v++)
+            if (strcmp(tok, names[v]) == 0) o->fail_on |= 1u << v, found = 1;
+        if (!found) {
+            char h[96];
+            fprintf(stderr, "metasim: --fail-on: unknown verdict \"%s\"; expected one of: %s%s\n(see metasim help)\n",
+                    tok, all, hint(h, sizeof h, tok, names, MSIM_VERDICT_COUNT));
+            return EXIT_USAGE;
         }
-        if (!found) return usage_error("--fail-on: unknown verdict \"%s\"", tok);
     }
     return 0;
 }
@@ -128,12 +162,13 @@ static int parse_args(int argc, char **argv, options *o, int allow_run_opts)
         if ((v = opt_value(argc, argv, &i, "--set")))
             rc = *v ? add_set(o, v) : usage_error("--set needs PATH=VALUE%s", "");
         else if (!allow_run_opts && argv[i][0] == '-')
-            rc = usage_error("unknown option %s", argv[i]);
+            rc = unknown_option(argv[i]);
         else if ((v = opt_value(argc, argv, &i, "--seed"))) {
             char *end;
             o->seed = strtoull(v, &end, 10);
             o->has_seed = 1;
-            if (!*v || *end) rc = usage_error("--seed expects a number, got \"%s\"", v);
+            if (!*v || *end || *v == '-' || *v == '+')
+                rc = usage_error("--seed expects a non-negative integer, got \"%s\"", v);
         } else if ((v = opt_value(argc, argv, &i, "--out")))
             o->out_dir = *v ? v : NULL, rc = *v ? 0 : usage_error("--out needs a directory%s", "");
         else if ((v = opt_value(argc, argv, &i, "--fail-on")))
@@ -149,7 +184,7 @@ static int parse_args(int argc, char **argv, options *o, int allow_run_opts)
         else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
             o->quiet = 1;
         else if (argv[i][0] == '-' && argv[i][1])
-            rc = usage_error("unknown option %s", argv[i]);
+            rc = unknown_option(argv[i]);
         else if (o->scenario)
             rc = usage_error("one scenario at a time (got a second: %s)", argv[i]);
         else
@@ -294,5 +329,8 @@ int main(int argc, char **argv)
         printf("metasim %s\n", MSIM_VERSION);
         return 0;
     }
-    return usage_error("unknown command \"%s\"", cmd);
+    char h[96];
+    fprintf(stderr, "metasim: unknown command \"%s\"%s\n(see metasim help)\n", cmd,
+            hint(h, sizeof h, cmd, commands, sizeof commands / sizeof commands[0]));
+    return EXIT_USAGE;
 }

@@ -66,7 +66,12 @@ typedef struct msim_buf {
     char *data;
     size_t len, cap;
     bool failed; /* an allocation failed; contents are truncated */
+    bool flow;   /* printers: writing inside a YAML flow collection {..} or [..] */
 } msim_buf;
+
+/* Write text as a YAML scalar that reads back as exactly that text: plain when
+ * that is safe, else double-quoted with escapes. */
+void msim_print_scalar(msim_buf *out, const char *text);
 void msim_buf_printf(msim_buf *buf, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

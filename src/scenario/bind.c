@@ -161,27 +161,28 @@ const msim_node *msim_node_get(const msim_node *map, const char *key)
 
 /* ---- nearest key ---------------------------------------------------------------- */
 
+/* Edit distance counting a swap of two neighbours as one edit (optimal string
+ * alignment): "mena" is one edit from "mean". */
 static size_t edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 63 || lb > 63) return 64;
-    size_t row[64];
+    size_t d[64][64];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
     for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
+        d[0][j] = j;
     for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
         for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            size_t best = diag + cost;
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
         }
     }
-    return row[lb];
+    return d[la][lb];
 }
 
 const char *msim_nearest(const char *word, const char *const *candidates, size_t n)
@@ -258,7 +259,7 @@ int msim__bind_param(msim_bind *b, const msim_param *p, const msim_node *n, void
     if (msim__node_is_null(n)) n = NULL;
     if (!n && p->type != &msim_type_struct) {
         if (!p->def)
-            return msim_bind_fail(b, NULL, -MSIM_EMISSING, "missing required key \"%s\" (%s)",
+            return msim_bind_fail(b, b->map, -MSIM_EMISSING, "missing required key \"%s\" (%s)",
                                   p->name, p->type->expect);
         n = default_node(b, p);
         if (!n) return msim_bind_fail(b, NULL, -MSIM_ENOMEM, "bad default for %s", p->name);
@@ -268,6 +269,31 @@ int msim__bind_param(msim_bind *b, const msim_param *p, const msim_node *n, void
     return p->type->parse(b, n, p, field);
 }
 
+static bool from_override(const msim_node *key)
+{
+    return key->file && strncmp(key->file, "--set ", 6) == 0;
+}
+
+/* The value of a parameter in map n, under its name or its alias. Both at
+ * once is an error — unless one came from --set, which then wins. */
+static int param_value(msim_bind *b, const msim_param *p, const msim_node *n, const msim_node **v)
+{
+    const msim_node *kn = NULL, *ka = NULL;
+    for (size_t i = 0; n && i < n->len; i++) {
+        if (strcmp(n->keys[i]->text, p->name) == 0) kn = n->keys[i], *v = n->items[i];
+        if (p->alias && strcmp(n->keys[i]->text, p->alias) == 0) ka = n->keys[i];
+    }
+    if (!ka) return 0;
+    const msim_node *va = msim_node_get(n, p->alias);
+    if (!kn || from_override(ka)) {
+        *v = va;
+        return 0;
+    }
+    if (from_override(kn)) return 0;
+    return msim_bind_fail(b, ka, -MSIM_EINVAL, "\"%s\" repeats \"%s\" (they are the same key)",
+                          ka->text, kn->text);
+}
+
 int msim_bind_struct(msim_bind *b, const msim_schema *s, const msim_node *n, void *out)
 {
     if (msim__node_is_null(n)) n = NULL;
@@ -275,18 +301,15 @@ int msim_bind_struct(msim_bind *b, const msim_schema *s, const msim_node *n, voi
         return msim_bind_fail(b, n, -MSIM_ETYPE, "expected a map of %s settings", s->name);
     for (size_t i = 0; n && i < n->len; i++)
         if (!find_param(s, n->keys[i]->text)) return unknown_key(b, s, n->keys[i]);
-    for (size_t i = 0; n && i < n->len; i++)
-        for (size_t j = 0; j < i; j++)
-            if (find_param(s, n->keys[i]->text) == find_param(s, n->keys[j]->text))
-                return msim_bind_fail(b, n->keys[i], -MSIM_EINVAL,
-                                      "\"%s\" repeats \"%s\" (they are the same key)",
-                                      n->keys[i]->text, n->keys[j]->text);
     for (size_t i = 0; i < s->nparams; i++) {
         const msim_param *p = &s->params[i];
-        const msim_node *v = msim_node_get(n, p->name);
-        if (!v && p->alias) v = msim_node_get(n, p->alias);
+        const msim_node *v = NULL;
+        int rc = param_value(b, p, n, &v);
         size_t mark = msim__bind_push_key(b, p->name);
-        int rc = msim__bind_param(b, p, v, out);
+        const msim_node *outer = b->map;
+        b->map = n;
+        if (!rc) rc = msim__bind_param(b, p, v, out);
+        b->map = outer;
         msim__bind_pop(b, mark);
         if (rc) return rc;
     }

@@ -430,7 +430,7 @@ static int parse_dist(msim_bind *b, const msim_node *n, const msim_param *p, voi
 static void print_dist(msim_buf *out, const msim_param *p, const void *field)
 {
     (void)p;
-    msim_buf_printf(out, "%s", ((const msim_dist *)field)->spec);
+    msim_print_scalar(out, ((const msim_dist *)field)->spec);
 }
 
 const msim_type msim_type_dist = {"distribution",

@@ -53,6 +53,7 @@ typedef struct msim__where {
 struct msim_bind {
     msim__arena *ar;
     msim_error *err;
+    const msim_node *map; /* the map whose key is being bound (for "missing key") */
     char path[256];
     size_t pathlen;
     const char *basedir;

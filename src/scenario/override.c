@@ -47,14 +47,15 @@ static msim_node **map_append(msim__arena *ar, msim_node *map, const char *key, 
     return &map->items[map->len++];
 }
 
-/* Step into key of the map at *slot, creating what is missing. */
-static msim_node **step_key(msim__arena *ar, msim_node **slot, const char *key, const char *file,
-                            const msim_override *ov, msim_error *err)
+/* Step into key of the map at *slot (reached through `parent`, "" at the
+ * top), creating what is missing. */
+static msim_node **step_key(msim__arena *ar, msim_node **slot, const char *parent, const char *key,
+                            const char *file, const msim_override *ov, msim_error *err)
 {
     if (!*slot || msim__node_is_null(*slot)) *slot = empty_map(ar, file);
     if (!*slot) return NULL;
     if ((*slot)->type != MSIM_NODE_MAP) {
-        path_error(err, ov, "cannot set a key inside \"%s\": it is not a map", key);
+        path_error(err, ov, "cannot set a key inside \"%s\": it is not a map", parent);
         return NULL;
     }
     msim_node *map = *slot;
@@ -103,11 +104,15 @@ int msim__override_apply(msim__arena *ar, msim_node **root, const msim_override 
     if (!path[0]) return path_error(err, ov, "empty path%s", "");
     msim_node *value = NULL;
     int rc = msim__yaml_parse(ar, ov->value, strlen(ov->value), fname, &value, err);
-    if (rc) return rc;
+    if (rc) {
+        if (err) err->line = err->col = 0; /* the file name is the whole --set argument */
+        return rc;
+    }
     if (!value) value = msim__node_scalar(ar, "", fname);
     clear_positions(value);
 
     msim_node **slot = root;
+    const char *parent = "";
     for (char *p = path; slot && *p;) {
         if (*p == '[') {
             char *end;
@@ -120,9 +125,11 @@ int msim__override_apply(msim__arena *ar, msim_node **root, const msim_override 
             if (n == 0) return path_error(err, ov, "empty key in path %s", ov->path);
             char save = p[n];
             p[n] = '\0';
-            slot = step_key(ar, slot, p, fname, ov, err);
+            slot = step_key(ar, slot, parent, p, fname, ov, err);
+            parent = msim__arena_strdup(ar, p);
             p[n] = save;
             p += n;
+            if (!parent) return msim_error_set(err, -MSIM_ENOMEM, "out of memory");
         }
         if (*p == '.') p++;
     }

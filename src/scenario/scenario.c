@@ -164,6 +164,7 @@ static const msim_type triggers_type = {"triggers", "a list of triggers", parse_
 /* ---- the top-level schema, assembled from the registry ------------------------------ */
 
 #define MAX_TOP 32
+#define MAX_WINDOWS 1000000
 
 static const msim_param top_fixed[] = {
     {"scenario", &msim_type_string, offsetof(top_cfg, name), "", MSIM_UNBOUNDED,
@@ -235,17 +236,25 @@ static int resolve_ref(msim_bind *b, msim_scenario *sc, const msim__pending_ref 
 }
 
 /* A trigger may only act on a component whose kind understands it. */
+static void set_path(msim_bind *b, const char *fmt, size_t i, const char *key)
+{
+    snprintf(b->path, sizeof b->path, fmt, i, key);
+    b->pathlen = strlen(b->path);
+}
+
 static int check_trigger(msim_bind *b, msim_scenario *sc, size_t i)
 {
     msim_trigger_cfg *t = &sc->triggers[i];
-    snprintf(b->path, sizeof b->path, "triggers[%zu]", i);
-    b->pathlen = strlen(b->path);
-    if (t->at >= sc->duration)
+    set_path(b, "triggers[%zu]%s", i, "");
+    if (t->at >= sc->duration) {
+        set_path(b, "triggers[%zu].%s", i, "at");
         return msim_bind_fail(b, msim_node_get(t->node, "at"), -MSIM_EINVAL,
                               "the trigger starts at or after the end of the run");
+    }
     t->target = ((const msim_trigger_common *)t->cfg)->target;
     if (t->target.index >= 0) {
         const msim_kind *k = sc->components[t->target.index].kind;
+        set_path(b, "triggers[%zu].%s", i, "target");
         if (!(k->conditions & t->kind->conditions))
             return msim_bind_fail(b, msim_node_get(t->node, "target"), -MSIM_EINVAL,
                                   "a %s trigger cannot act on \"%s\" (%s %s)", t->kind->name,
@@ -258,6 +267,25 @@ static int check_trigger(msim_bind *b, msim_scenario *sc, size_t i)
                           t->kind->name);
 }
 
+/* The baseline is the time between the warm-up and the first trigger: there
+ * must be some. Point at the warm-up if the user set it, else at the trigger. */
+static int warmup_error(msim_bind *b, const msim_scenario *sc, const msim_node *root)
+{
+    const msim_node *set = msim_node_get(msim_node_get(root, "verdict"), "warmup");
+    const msim_trigger_cfg *first = &sc->triggers[0];
+    for (size_t i = 1; i < sc->ntriggers; i++)
+        if (sc->triggers[i].at < first->at) first = &sc->triggers[i];
+    char w[48], a[48];
+    msim__format_duration(w, sizeof w, sc->verdict.warmup);
+    msim__format_duration(a, sizeof a, first->at);
+    snprintf(b->path, sizeof b->path, "verdict.warmup");
+    b->pathlen = strlen(b->path);
+    return msim_bind_fail(b, set ? set : msim_node_get(first->node, "at"), -MSIM_EINVAL,
+                          "the warm-up must end before the first trigger starts, so that there is "
+                          "a baseline to compare with (the %swarm-up is %s; this trigger starts at %s)",
+                          set ? "" : "default ", w, a);
+}
+
 static int cross_check(msim_bind *b, msim_scenario *sc, const msim_node *root)
 {
     for (size_t i = 0; i < b->nrefs; i++) {
@@ -268,15 +296,26 @@ static int cross_check(msim_bind *b, msim_scenario *sc, const msim_node *root)
         int rc = check_trigger(b, sc, i);
         if (rc) return rc;
     }
-    snprintf(b->path, sizeof b->path, "verdict.warmup");
+    if (sc->ntriggers && sc->verdict.warmup >= msim_scenario_first_trigger(sc)) return warmup_error(b, sc, root);
+    snprintf(b->path, sizeof b->path, "window");
     b->pathlen = strlen(b->path);
-    if (sc->ntriggers && sc->verdict.warmup >= msim_scenario_first_trigger(sc))
-        return msim_bind_fail(b, msim_node_get(msim_node_get(root, "verdict"), "warmup"), -MSIM_EINVAL,
-                              "the warm-up must end before the first trigger starts, so that "
-                              "there is a baseline to compare with");
-    if (sc->window > sc->duration) {
-        snprintf(b->path, sizeof b->path, "window");
-        return msim_bind_fail(b, NULL, -MSIM_EINVAL, "the metric window is longer than the run");
+    if (sc->window > sc->duration)
+        return msim_bind_fail(b, msim_node_get(root, "window"), -MSIM_EINVAL,
+                              "the metric window is longer than the run");
+    /* Every window is a row of every metric: a typo such as 2000d for 2000s
+     * would ask for gigabytes. */
+    double windows = (double)sc->duration / (double)sc->window;
+    if (windows > MAX_WINDOWS) {
+        char d[48], w[48];
+        msim_time need = sc->duration / MAX_WINDOWS + 1;
+        need = (need + MSIM_SEC - 1) / MSIM_SEC * MSIM_SEC; /* a whole number of seconds */
+        msim__format_duration(d, sizeof d, sc->duration);
+        msim__format_duration(w, sizeof w, need);
+        snprintf(b->path, sizeof b->path, "duration");
+        return msim_bind_fail(b, msim_node_get(root, "duration"), -MSIM_EINVAL,
+                              "duration %s makes %.0f metric windows; at most %d: shorten the run or "
+                              "lengthen the window (window: %s or more)",
+                              d, windows, MAX_WINDOWS, w);
     }
     return 0;
 }
@@ -304,7 +343,11 @@ static int bind_top(msim_bind *b, msim_scenario *sc, const msim_node *root)
     size_t n = top_params(params);
     msim_schema top = {"the scenario", "a metasim scenario", params, n, sizeof(top_cfg), NULL};
     top_cfg cfg = {.sc = sc};
-    if (!root) return msim_bind_fail(b, NULL, -MSIM_EMISSING, "the scenario is empty");
+    if (!root) {
+        int rc = msim_bind_fail(b, NULL, -MSIM_EMISSING, "the scenario is empty");
+        if (b->err) snprintf(b->err->file, sizeof b->err->file, "%s", sc->file);
+        return rc;
+    }
     int rc = msim_bind_struct(b, &top, root, &cfg);
     if (rc) return rc;
     sc->name = cfg.name[0] ? cfg.name : msim_bind_strdup(b, base_name(sc->file));
@@ -366,37 +409,50 @@ int msim_scenario_parse(const char *text, size_t len, const char *name, const ms
     return finish(sc, rc, out);
 }
 
+/* The whole file, raw. A NUL byte is an error (libyaml would stop there and
+ * silently ignore the rest); its position is reported. */
+static int read_text(const char *path, char **text, size_t *len, msim_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    int rc = 0;
+    if (!f) {
+        rc = msim_error_set(err, -MSIM_ENOENT, "cannot open scenario: %s", strerror(errno));
+    } else {
+        size_t cap = 8192, n = 0, k;
+        char *buf = malloc(cap);
+        while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0) {
+            n += k;
+            char *nb = n == cap ? realloc(buf, cap *= 2) : buf;
+            if (!nb) free(buf);
+            buf = nb;
+        }
+        if (!buf || ferror(f)) rc = msim_error_set(err, -MSIM_EIO, "cannot read scenario");
+        fclose(f);
+        const char *nul = buf && !rc ? memchr(buf, '\0', n) : NULL;
+        if (nul) {
+            int line = 1, col = 1;
+            for (const char *p = buf; p < nul; p++)
+                *p == '\n' ? (line++, col = 1) : col++;
+            rc = msim_error_set(err, -MSIM_ESYNTAX, "the file is not text (it holds a NUL byte)");
+            if (err) err->line = line, err->col = col;
+        }
+        if (rc) free(buf);
+        else *text = buf, *len = n;
+    }
+    if (rc && err) snprintf(err->file, sizeof err->file, "%s", path);
+    return rc;
+}
+
 int msim_scenario_load(const char *path, const msim_override *ov, size_t nov, msim_scenario **out,
                        msim_error *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int rc = msim_error_set(err, -MSIM_ENOENT, "cannot open scenario: %s", strerror(errno));
-        if (err) snprintf(err->file, sizeof err->file, "%s", path);
-        return rc;
-    }
-    msim_buf text = {0};
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        msim_buf_printf(&text, "%.*s", (int)n, chunk);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || text.failed) {
-        msim_buf_free(&text);
-        int rc = msim_error_set(err, -MSIM_EIO, "cannot read scenario");
-        if (err) snprintf(err->file, sizeof err->file, "%s", path);
-        return rc;
-    }
-    if (memchr(text.data ? text.data : "", '\0', text.len)) {
-        msim_buf_free(&text);
-        int rc = msim_error_set(err, -MSIM_ESYNTAX, "the file is not text (it holds a NUL byte)");
-        if (err) snprintf(err->file, sizeof err->file, "%s", path);
-        return rc;
-    }
-    int rc = msim_scenario_parse(text.data ? text.data : "", text.len, path, ov, nov, out, err);
-    msim_buf_free(&text);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = read_text(path, &text, &len, err);
+    if (rc) return rc;
+    rc = msim_scenario_parse(text, len, path, ov, nov, out, err);
+    free(text);
     return rc;
 }
 

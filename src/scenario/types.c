@@ -19,12 +19,23 @@ static const char *node_shape(const msim_node *n)
     return n->type == MSIM_NODE_MAP ? "a map" : n->type == MSIM_NODE_SEQ ? "a list" : "a value";
 }
 
+/* What a parameter expects, in words; for a choice, the choices. */
+static const char *expectation(const msim_param *p, char *buf, size_t size)
+{
+    if (p->type != &msim_type_enum && p->type != &msim_type_flags) return p->type->expect;
+    size_t off = (size_t)snprintf(buf, size, "%s", p->type == &msim_type_enum ? "one of: " : "a list of: ");
+    for (const msim_choice *c = p->extra; c->name && off < size; c++)
+        off += (size_t)snprintf(buf + off, size - off, "%s%s", c == p->extra ? "" : ", ", c->name);
+    return buf;
+}
+
 static int wrong(msim_bind *b, const msim_node *n, const msim_param *p)
 {
+    char buf[200];
+    const char *what = expectation(p, buf, sizeof buf);
     if (n->type != MSIM_NODE_SCALAR)
-        return msim_bind_fail(b, n, -MSIM_ETYPE, "expected %s, got %s", p->type->expect,
-                              node_shape(n));
-    return msim_bind_fail(b, n, -MSIM_ETYPE, "expected %s, got \"%s\"", p->type->expect, n->text);
+        return msim_bind_fail(b, n, -MSIM_ETYPE, "expected %s, got %s", what, node_shape(n));
+    return msim_bind_fail(b, n, -MSIM_ETYPE, "expected %s, got \"%s\"", what, n->text);
 }
 
 /* Range check with values shown by `show` in the parameter's own units. */
@@ -48,6 +59,10 @@ static void show_number(char *buf, size_t size, double v)
 
 static void show_duration(char *buf, size_t size, double v)
 {
+    if (!(fabs(v) < 9e18)) { /* an open bound (1e300) is no time at all */
+        snprintf(buf, size, "%s", v > 0 ? "forever" : "-forever");
+        return;
+    }
     msim__format_duration(buf, size, (msim_time)v);
 }
 
@@ -225,22 +240,71 @@ static int parse_string(msim_bind *b, const msim_node *n, const msim_param *p, v
     return 0;
 }
 
-/* Print a string plainly when YAML would read it back unchanged. */
+/* ---- scalars that survive a round trip ---------------------------------------- */
+
+static bool reserved_word(const char *s)
+{
+    static const char *const words[] = {"~", "null", "Null", "NULL", "true", "True", "TRUE",
+                                        "false", "False", "FALSE", "yes", "Yes", "no", "No",
+                                        "on", "On", "off", "Off", "y", "n"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(s, words[i]) == 0) return true;
+    return false;
+}
+
+/* Could text be written as a plain scalar and read back unchanged? Errs on
+ * the side of quoting. */
+static bool plain_safe(const char *s, bool flow)
+{
+    size_t n = strlen(s);
+    if (n == 0 || s[0] == ' ' || s[n - 1] == ' ' || s[n - 1] == ':' || reserved_word(s)) return false;
+    if (strchr("?:,[]{}#&*!|>'\"%@`", s[0]) || (s[0] == '-' && (n == 1 || s[1] == ' '))) return false;
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c >= 0x7f) return false;
+        if ((c == ':' && p[1] == ' ') || (c == ' ' && p[1] == '#')) return false;
+        if (flow && strchr(",[]{}", c)) return false;
+    }
+    return true;
+}
+
+static void print_quoted(msim_buf *out, const char *s)
+{
+    msim_buf_printf(out, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            msim_buf_printf(out, "\\%c", *p);
+        else if (*p == '\n')
+            msim_buf_printf(out, "\\n");
+        else if (*p == '\t')
+            msim_buf_printf(out, "\\t");
+        else if (*p < 0x20 || *p == 0x7f)
+            msim_buf_printf(out, "\\x%02x", *p);
+        else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+            msim_buf_printf(out, "\\%c", p[2] == 0xa8 ? 'L' : 'P'); /* line/paragraph separator */
+            p += 2;
+        } else if (p[0] == 0xc2 && p[1] == 0x85) {
+            msim_buf_printf(out, "\\N"); /* next line */
+            p += 1;
+        } else
+            msim_buf_printf(out, "%c", *p);
+    }
+    msim_buf_printf(out, "\"");
+}
+
+void msim_print_scalar(msim_buf *out, const char *text)
+{
+    if (plain_safe(text, out->flow))
+        msim_buf_printf(out, "%s", text);
+    else
+        print_quoted(out, text);
+}
+
 static void print_string(msim_buf *out, const msim_param *p, const void *field)
 {
     (void)p;
     const char *s = *(const char *const *)field;
-    if (!s) s = "";
-    bool plain = s[0] != '\0' && strcspn(s, ":#{}[],&*!|>'\"%@`") == strlen(s) && s[0] != ' ' &&
-                 s[0] != '-';
-    if (plain) {
-        msim_buf_printf(out, "%s", s);
-        return;
-    }
-    msim_buf_printf(out, "\"");
-    for (; *s; s++)
-        msim_buf_printf(out, (*s == '"' || *s == '\\') ? "\\%c" : "%c", *s);
-    msim_buf_printf(out, "\"");
+    msim_print_scalar(out, s ? s : "");
 }
 
 const msim_type msim_type_string = {"string", "a string", parse_string, print_string};
@@ -335,12 +399,15 @@ static int parse_struct(msim_bind *b, const msim_node *n, const msim_param *p, v
 static void print_struct_inline(msim_buf *out, const msim_param *p, const void *field)
 {
     const msim_schema *s = p->extra;
+    bool was = out->flow;
+    out->flow = true;
     msim_buf_printf(out, "{");
     for (size_t i = 0; i < s->nparams; i++) {
         msim_buf_printf(out, "%s%s: ", i ? ", " : "", s->params[i].name);
         msim__print_value(out, &s->params[i], (const char *)field + s->params[i].offset);
     }
     msim_buf_printf(out, "}");
+    out->flow = was;
 }
 
 const msim_type msim_type_struct = {"map", "a map of settings", parse_struct, print_struct_inline};

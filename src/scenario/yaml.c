@@ -90,6 +90,31 @@ static msim_node *find_anchor(tree_state *st, const yaml_char_t *name)
     return NULL;
 }
 
+/* The key path of the collection being built, plus `last`. */
+static void stack_path(const tree_state *st, const char *last, char *buf, size_t size)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int d = 0; d < st->depth - 1 && off < size; d++) {
+        const builder *b = &st->stack[d];
+        if (b->node->type == MSIM_NODE_SEQ)
+            off += (size_t)snprintf(buf + off, size - off, "[%zu]", b->len);
+        else if (b->pending_key)
+            off += (size_t)snprintf(buf + off, size - off, "%s%s", off ? "." : "", b->pending_key->text);
+    }
+    if (off < size) snprintf(buf + off, size - off, "%s%s", off ? "." : "", last);
+}
+
+static int duplicate_key(tree_state *st, const msim_node *first, const msim_node *again)
+{
+    char msg[300];
+    snprintf(msg, sizeof msg, "duplicate key \"%s\" (the first is at %d:%d)", again->text, first->line,
+             first->col);
+    int rc = fail_at(st, again->line, again->col, -MSIM_ESYNTAX, msg);
+    if (st->err) stack_path(st, again->text, st->err->path, sizeof st->err->path);
+    return rc;
+}
+
 static int push_child(builder *b, msim_node *key, msim_node *item)
 {
     if (b->len == b->cap) {
@@ -120,8 +145,7 @@ static int attach(tree_state *st, msim_node *n)
         if (n->type != MSIM_NODE_SCALAR)
             return fail_at(st, n->line, n->col, -MSIM_ESYNTAX, "a map key must be a plain word");
         for (size_t i = 0; i < parent->len; i++)
-            if (strcmp(parent->keys[i]->text, n->text) == 0)
-                return fail_at(st, n->line, n->col, -MSIM_ESYNTAX, "duplicate key in this map");
+            if (strcmp(parent->keys[i]->text, n->text) == 0) return duplicate_key(st, parent->keys[i], n);
         parent->pending_key = n;
         return 0;
     }
@@ -200,6 +224,31 @@ static int on_event(tree_state *st, const yaml_event_t *ev)
     }
 }
 
+/* libyaml's complaint, in words a scenario author can act on: a tab in the
+ * indentation gets its own message; a construct left open says where it began. */
+static int syntax_error(tree_state *st, const yaml_parser_t *p, const char *text, size_t len)
+{
+    char msg[400];
+    size_t at = p->problem_mark.index;
+    int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
+    if (at < len && text[at] == '\t') {
+        snprintf(msg, sizeof msg, "malformed YAML: a tab indents this line; YAML indents with spaces only");
+        return fail_at(st, line, col, -MSIM_ESYNTAX, msg);
+    }
+    int n = snprintf(msg, sizeof msg, "malformed YAML: %s", p->problem ? p->problem : "?");
+    bool inside_set = strncmp(st->file, "--set ", 6) == 0; /* positions mean nothing there */
+    if (p->context && n > 0 && (size_t)n < sizeof msg && !inside_set) {
+        int cl = (int)p->context_mark.line + 1, cc = (int)p->context_mark.column + 1;
+        if (cl != line || cc != col)
+            snprintf(msg + n, sizeof msg - (size_t)n, " %s (it starts at %d:%d)", p->context, cl, cc);
+        else
+            snprintf(msg + n, sizeof msg - (size_t)n, " %s", p->context);
+    } else if (p->context && n > 0 && (size_t)n < sizeof msg) {
+        snprintf(msg + n, sizeof msg - (size_t)n, " %s", p->context);
+    }
+    return fail_at(st, line, col, -MSIM_ESYNTAX, msg);
+}
+
 static void cleanup(tree_state *st)
 {
     while (st->depth > 0) {
@@ -221,11 +270,7 @@ int msim__yaml_parse(msim__arena *ar, const char *text, size_t len, const char *
     for (int done = 0; !done && !rc;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
-            char msg[300];
-            snprintf(msg, sizeof msg, "malformed YAML: %s%s%s", parser.problem ? parser.problem : "?",
-                     parser.context ? " " : "", parser.context ? parser.context : "");
-            rc = fail_at(&st, (int)parser.problem_mark.line + 1, (int)parser.problem_mark.column + 1,
-                         -MSIM_ESYNTAX, msg);
+            rc = syntax_error(&st, &parser, text, len);
             break;
         }
         done = ev.type == YAML_STREAM_END_EVENT;

@@ -121,6 +121,7 @@ typedef struct client {
     msim_lane timeouts;       /* ... and so do timeouts of a fixed length */
     double peak;              /* thinning: the rate candidates are drawn at */
     msim_time last_arrival;   /* constant arrivals */
+    bool retries_off;         /* diagnose switched retries off */
     uint8_t *user_alive;      /* closed loop */
     int64_t users_target, users_cap;
 
@@ -242,8 +243,12 @@ static void fail_request(msim_sim *sim, client *c, msim_request *r, msim_cause c
 static void retry_fire(msim_sim *sim, void *obj, uint64_t n)
 {
     msim_request *r = obj;
+    client *c = (client *)r->origin;
     r->timer = MSIM_NO_TIMER;
-    send_attempt(sim, (client *)r->origin, r, (uint32_t)n);
+    if (c->retries_off) /* switched off while this retry waited */
+        fail_request(sim, c, r, MSIM_CAUSE_TIMEOUT);
+    else
+        send_attempt(sim, c, r, (uint32_t)n);
 }
 
 /* Attempt n of r failed: retry if the policy and the deadline allow, else
@@ -251,7 +256,8 @@ static void retry_fire(msim_sim *sim, void *obj, uint64_t n)
 static void after_failure(msim_sim *sim, client *c, msim_request *r, uint32_t n, msim_cause cause)
 {
     const retry_cfg *p = &c->cfg->retry;
-    if (cause == MSIM_CAUSE_DEADLINE || !(p->retry_on & (1u << cause)) || n >= (uint32_t)p->max_attempts) {
+    if (cause == MSIM_CAUSE_DEADLINE || !(p->retry_on & (1u << cause)) ||
+        n >= (uint32_t)p->max_attempts || c->retries_off) {
         fail_request(sim, c, r, cause);
         return;
     }
@@ -474,6 +480,16 @@ static void client_window(msim_sim *sim, msim_component *self, msim_time t0, msi
     if (c->cfg->arrival != ARRIVAL_CLOSED) msim_count(sim, c->m_nominal, nominal(c, t0, t1));
 }
 
+static void disable_retries(msim_sim *sim, msim_component *self)
+{
+    (void)sim;
+    ((client *)self)->retries_off = true;
+}
+
+static const msim_mechanism client_mechanisms[] = {
+    {"retries", "send each request once: no retries (pending retries fail)", disable_retries},
+};
+
 const msim_kind msim_client_kind = {
     .name = "client",
     .section = "clients",
@@ -488,4 +504,6 @@ const msim_kind msim_client_kind = {
     .on_response = client_response,
     .apply = client_apply,
     .on_window = client_window,
+    .mechanisms = client_mechanisms,
+    .nmechanisms = sizeof client_mechanisms / sizeof client_mechanisms[0],
 };

@@ -137,6 +137,8 @@ typedef struct service {
     msim_time added;
     bool paused;
     msim_time pause_start;
+    bool cancel;         /* cancel_on_timeout, or switched on by diagnose */
+    int64_t queue_cap;   /* queue.capacity, or bounded by diagnose */
     msim_rng rng_work, rng_route, rng_errors;
 
     msim_metric m_arrivals, m_rejected, m_errors, m_expired, m_cancelled, m_failed_down;
@@ -306,7 +308,7 @@ static void service_accept(msim_sim *sim, msim_component *self, msim_attempt *a)
 {
     service *s = (service *)self;
     msim_count(sim, s->m_arrivals, 1);
-    if (s->cfg->cancel_on_timeout && !a->req) { /* the cancel overtook it */
+    if (s->cancel && !a->req) { /* the cancel overtook it */
         msim_count(sim, s->m_cancelled, 1);
         msim_drop(sim, a);
         return;
@@ -317,7 +319,7 @@ static void service_accept(msim_sim *sim, msim_component *self, msim_attempt *a)
         return;
     }
     replica *r = pick(s);
-    int64_t cap = s->cfg->queue.capacity;
+    int64_t cap = s->queue_cap;
     if (!r || (!worker_free(s, r) && cap != MSIM_UNLIMITED && (int64_t)r->queue.len >= cap)) {
         msim_count(sim, s->m_rejected, 1);
         msim_respond(sim, a, MSIM_STATUS_REJECTED);
@@ -337,15 +339,21 @@ static void service_accept(msim_sim *sim, msim_component *self, msim_attempt *a)
     msim_gauge_add(sim, s->g_queue, 1);
 }
 
-static void service_abandon(msim_sim *sim, msim_component *self, msim_attempt *a)
+/* A queued attempt leaves without service: its sender is gone. */
+static void cancel_queued(msim_sim *sim, service *s, replica *r, msim_attempt *a)
 {
-    service *s = (service *)self;
-    if (!s->cfg->cancel_on_timeout || a->state != AT_QUEUE) return;
-    list_remove(&s->reps[a->slot].queue, a);
+    list_remove(&r->queue, a);
     msim_gauge_add(sim, s->g_queue, -1);
     msim_count(sim, s->m_cancelled, 1);
     depart(sim, s, a);
     msim_drop(sim, a);
+}
+
+static void service_abandon(msim_sim *sim, msim_component *self, msim_attempt *a)
+{
+    service *s = (service *)self;
+    if (!s->cancel || a->state != AT_QUEUE) return;
+    cancel_queued(sim, s, &s->reps[a->slot], a);
 }
 
 /* ---- triggers -------------------------------------------------------------------------------- */
@@ -416,7 +424,7 @@ static void set_paused(msim_sim *sim, service *s, bool paused)
 
 static void update_capacity_gauges(msim_sim *sim, service *s)
 {
-    int64_t cap = s->cfg->queue.capacity;
+    int64_t cap = s->queue_cap;
     msim_gauge_set(sim, s->g_workers, s->workers == MSIM_UNLIMITED ? 0 : (double)(s->workers * s->nup));
     msim_gauge_set(sim, s->g_queue_cap, cap == MSIM_UNLIMITED ? 0 : (double)(cap * s->nup));
 }
@@ -472,6 +480,8 @@ static int service_init(msim_sim *sim, msim_component *self, const void *cfg, ms
         s->reps[i].up = true;
     rebuild_up_list(s);
     s->workers = s->cfg->workers;
+    s->cancel = s->cfg->cancel_on_timeout;
+    s->queue_cap = s->cfg->queue.capacity;
     s->speed = 1;
     s->errors = s->cfg->errors;
     s->rng_work = msim_stream(sim, self->name, "service");
@@ -488,6 +498,50 @@ static void service_start(msim_sim *sim, msim_component *self)
     update_capacity_gauges(sim, s);
 }
 
+/* ---- mechanisms diagnose can switch off ------------------------------------------------------ */
+
+/* Stop working for clients who left: cancel queued attempts when their
+ * sender gives up, and clear the ones already abandoned. */
+static void disable_abandoned_work(msim_sim *sim, msim_component *self)
+{
+    service *s = (service *)self;
+    s->cancel = true;
+    for (uint32_t i = 0; i < s->nreps; i++) {
+        replica *r = &s->reps[i];
+        for (msim_attempt *a = r->queue.head, *next; a; a = next) {
+            next = a->next;
+            if (!a->req) cancel_queued(sim, s, r, a);
+        }
+    }
+}
+
+/* Bound each queue to one waiting attempt per worker; the newest beyond it
+ * are rejected now (their senders may retry). */
+static void disable_long_queues(msim_sim *sim, msim_component *self)
+{
+    service *s = (service *)self;
+    int64_t bound = s->cfg->workers == MSIM_UNLIMITED ? 0 : s->cfg->workers;
+    if (s->queue_cap == MSIM_UNLIMITED || s->queue_cap > bound) s->queue_cap = bound;
+    update_capacity_gauges(sim, s);
+    for (uint32_t i = 0; i < s->nreps; i++) {
+        replica *r = &s->reps[i];
+        while ((int64_t)r->queue.len > bound) {
+            msim_attempt *a = r->queue.tail;
+            list_remove(&r->queue, a);
+            msim_gauge_add(sim, s->g_queue, -1);
+            msim_count(sim, s->m_rejected, 1);
+            depart(sim, s, a);
+            msim_respond(sim, a, MSIM_STATUS_REJECTED);
+        }
+    }
+}
+
+static const msim_mechanism service_mechanisms[] = {
+    {"abandoned_work", "stop serving attempts whose clients gave up (cancel on timeout)",
+     disable_abandoned_work},
+    {"long_queues", "bound each queue to one waiting attempt per worker", disable_long_queues},
+};
+
 const msim_kind msim_service_kind = {
     .name = "service",
     .section = "services",
@@ -501,4 +555,6 @@ const msim_kind msim_service_kind = {
     .accept = service_accept,
     .on_abandon = service_abandon,
     .apply = service_apply,
+    .mechanisms = service_mechanisms,
+    .nmechanisms = sizeof service_mechanisms / sizeof service_mechanisms[0],
 };

@@ -29,6 +29,16 @@
 typedef struct msim_component msim_component;
 typedef struct msim_kind msim_kind;
 
+/* A mechanism that can sustain a failure, which `metasim diagnose` switches off
+ * (after the trigger) to see whether the system then recovers. A kind lists
+ * its own, so a new kind joins the diagnosis without changes to it. */
+typedef struct msim_mechanism {
+    const char *name; /* "retries" */
+    const char *doc;  /* what switching it off means, one line */
+    /* Switch it off from now on, for the rest of the run. */
+    void (*disable)(msim_sim *sim, msim_component *self);
+} msim_mechanism;
+
 /* The state of the world a trigger can change, as seen by one component. The
  * neutral value is msim_conditions_neutral(). */
 typedef struct msim_conditions {
@@ -90,6 +100,9 @@ struct msim_kind {
     void (*on_window)(msim_sim *sim, msim_component *self, msim_time t0, msim_time t1);
     /* Release anything not allocated from the run (rarely needed). */
     void (*destroy)(msim_sim *sim, msim_component *self);
+
+    const msim_mechanism *mechanisms; /* sustaining mechanisms it can switch off */
+    size_t nmechanisms;
 };
 
 /* The common base every instance embeds as its first member. */

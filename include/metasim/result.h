@@ -128,11 +128,20 @@ typedef struct msim_result {
     struct msim__result_priv *priv; /* the memory behind the pointers above */
 } msim_result;
 
+/* A mechanism to switch off during a run (diagnose). */
+typedef struct msim_disable {
+    int32_t component;  /* scenario index */
+    uint32_t mechanism; /* index into the kind's mechanisms */
+    msim_time at;       /* when; MSIM_NEVER: when the last trigger ends */
+} msim_disable;
+
 typedef struct msim_run_options {
     uint64_t seed;            /* master seed; used when use_seed is set */
     int use_seed;             /* else the scenario's seed */
     uint64_t replica;         /* replica index: derives the streams */
     msim_allocator alloc;     /* zero: the default allocator */
+    const msim_disable *disable; /* mechanisms to switch off, or NULL */
+    size_t ndisable;
 } msim_run_options;
 
 /* Run a scenario once and analyse it. */

@@ -175,6 +175,29 @@ static int schedule_triggers(msim_sim *sim)
     return 0;
 }
 
+/* ---- switching mechanisms off (diagnose) ---------------------------------------- */
+
+static void disable_fire(msim_sim *sim, void *obj, uint64_t i)
+{
+    (void)obj;
+    const msim_disable *d = &sim->opt->disable[i];
+    msim_component *c = sim->comps[d->component];
+    c->kind->mechanisms[d->mechanism].disable(sim, c);
+}
+
+static int schedule_disables(msim_sim *sim, msim_error *err)
+{
+    for (size_t i = 0; sim->opt && i < sim->opt->ndisable; i++) {
+        const msim_disable *d = &sim->opt->disable[i];
+        if (d->component < 0 || (uint32_t)d->component >= sim->ncomps ||
+            d->mechanism >= sim->comps[d->component]->kind->nmechanisms)
+            return msim_error_set(err, -MSIM_EINVAL, "no such mechanism to switch off");
+        msim_time at = d->at == MSIM_NEVER ? sim->last_trigger_end : d->at;
+        msim_at(sim, at, disable_fire, NULL, i);
+    }
+    return 0;
+}
+
 /* ---- windows -----------------------------------------------------------------
  * Window boundaries are not events: the loop closes every window that ends at
  * or before the next event's time before dispatching it, so an event exactly on
@@ -243,6 +266,8 @@ static int setup(msim_sim *sim, msim_error *err)
     if (!sim->requests || !sim->attempts || msim__metrics_start(sim) || schedule_triggers(sim))
         return msim_error_set(err, -MSIM_ENOMEM, "out of memory setting up the run");
     sim->next_tick = sim->window;
+    rc = schedule_disables(sim, err);
+    if (rc) return rc;
     for (uint32_t i = 0; i < sim->ncomps; i++) {
         msim_component *c = sim->comps[i];
         if (c->kind->start) c->kind->start(sim, c);
@@ -274,6 +299,7 @@ static msim_sim *sim_new(const msim_scenario *sc, const msim_run_options *opt)
     sim->arena.alloc = al;
     msim__evq_init(&sim->q, al);
     sim->sc = sc;
+    sim->opt = opt;
     sim->seed = opt && opt->use_seed ? opt->seed : sc->seed;
     sim->replica = opt ? opt->replica : 0;
     sim->horizon = sc->duration;

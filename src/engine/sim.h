@@ -105,6 +105,8 @@ struct msim_sim {
     uint64_t att_created, att_alive, att_peak;
     uint64_t events;
 
+    const msim_run_options *opt;
+
     int fail_code;
     char fail_msg[256];
 };

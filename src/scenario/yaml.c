@@ -14,6 +14,8 @@
 
 typedef struct builder {
     msim_node *node;
+    const char *anchor; /* registered when the collection closes, so that an
+                           alias inside it cannot make the tree a cycle */
     msim_node **keys, **items; /* growing children (heap), copied on close */
     size_t len, cap;
     msim_node *pending_key; /* map: key read, value not yet */
@@ -161,9 +163,14 @@ static int open_collection(tree_state *st, msim_node_type type, const yaml_event
         return fail_at(st, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
                        -MSIM_ESYNTAX, "nesting too deep");
     msim_node *n = new_node(st, type, &ev->start_mark);
-    if (!n || remember_anchor(st, anchor_name, n)) return -MSIM_ENOMEM;
+    if (!n) return -MSIM_ENOMEM;
     memset(&st->stack[st->depth], 0, sizeof st->stack[0]);
-    st->stack[st->depth++].node = n;
+    st->stack[st->depth].node = n;
+    if (anchor_name) {
+        st->stack[st->depth].anchor = msim__arena_strdup(st->ar, (const char *)anchor_name);
+        if (!st->stack[st->depth].anchor) return -MSIM_ENOMEM;
+    }
+    st->depth++;
     return 0;
 }
 
@@ -181,6 +188,7 @@ static int close_collection(tree_state *st)
     }
     free(b->keys);
     free(b->items);
+    if (!rc && b->anchor) rc = remember_anchor(st, (const yaml_char_t *)b->anchor, n);
     return rc ? rc : attach(st, n);
 }
 
@@ -208,6 +216,10 @@ static int on_event(tree_state *st, const yaml_event_t *ev)
     case YAML_MAPPING_END_EVENT:
         return close_collection(st);
     case YAML_ALIAS_EVENT: {
+        for (int d = 0; d < st->depth; d++)
+            if (st->stack[d].anchor && strcmp(st->stack[d].anchor, (const char *)ev->data.alias.anchor) == 0)
+                return fail_at(st, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                               -MSIM_ESYNTAX, "an alias cannot refer to the collection it is in");
         msim_node *n = find_anchor(st, ev->data.alias.anchor);
         if (!n)
             return fail_at(st, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,

@@ -24,5 +24,6 @@
 #include "metasim/scenario.h"
 #include "metasim/result.h"
 #include "metasim/report.h"
+#include "metasim/analysis.h"
 
 #endif

@@ -41,7 +41,13 @@ struct msim_component;
     X(DEPARTURES, "departures", "attempts that left a service after service")                     \
     X(SOJOURN, "sojourn", "seconds attempts spent in a service (sum over departures)")            \
     X(INFLIGHT, "inflight", "requests in flight at a source")                                     \
-    X(LATENCY, "latency", "latency of successful requests")
+    X(LATENCY, "latency", "latency of successful requests")                                       \
+    X(RETRIES_DENIED, "retries_denied", "retries a budget, throttle, quota or breaker refused")  \
+    X(FAST_FAILED, "fast_failed", "requests failed at the source without an attempt")            \
+    X(BREAKER_OPEN, "breaker_open", "1 while a source's circuit breaker is open")                \
+    X(HEALTH_CHANGES, "health_changes", "hosts a balancer took out of or put back in rotation")   \
+    X(HEALTHY_HOSTS, "healthy_hosts", "hosts a balancer routes to (healthy and not ejected)")     \
+    X(HOST_HEALTH, "host_health", "one host as its balancer sees it: 1 in rotation, 0 out")
 
 typedef enum {
 #define MSIM_ROLE_ENUM(id, name, doc) MSIM_ROLE_##id,

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 
+#include "analysis.h"
 #include "param.h"
 #include "result.h"
 
@@ -35,5 +36,29 @@ int msim_write_file_atomic(const char *path, const msim_buf *buf, msim_error *er
 
 /* Create dir if needed and write summary.json and timeseries.csv into it. */
 int msim_write_outputs(const msim_result *r, const char *dir, msim_error *err);
+
+/* Create dir if needed and write n named buffers into it, each atomically. */
+int msim_write_dir_files(const char *dir, const char *const *names, const msim_buf *const *bufs,
+                         size_t n, msim_error *err);
+
+/* ---- replica sets ---- */
+
+/* The terminal summary of a replica set: verdict probabilities with Wilson
+ * intervals, recovery times, figures as medians with p10-p90, the median run. */
+void msim_report_set_text(const msim_set *s, const msim_text_options *opt, msim_buf *out);
+
+/* summary.json of a replica set ("format": "metasim-replicas/1"). */
+void msim_report_set_json(const msim_set *s, msim_buf *out);
+
+/* timeseries.csv of a replica set: window,t_start_s,t_end_s,series,unit,p10,p50,p90. */
+void msim_report_set_csv(const msim_set *s, msim_buf *out);
+
+int msim_write_set_outputs(const msim_set *s, const char *dir, msim_error *err);
+
+/* ---- sweeps ---- */
+
+/* A sweep in the terminal: a table for one parameter, a phase map of
+ * P(metastable) for two. */
+void msim_report_sweep_text(const msim_sweep_result *res, const char *dir, msim_buf *out);
 
 #endif

@@ -45,7 +45,8 @@ typedef enum {
     X(TIMEOUT, "timeout", "the attempt's timeout expired before a response")                      \
     X(ERROR, "error", "the target answered with an error")                                        \
     X(REJECTED, "rejected", "the target refused the attempt (full queue, nothing up)")            \
-    X(DEADLINE, "deadline", "the request's overall deadline expired")
+    X(DEADLINE, "deadline", "the request's overall deadline expired")                             \
+    X(LOCAL, "local", "failed fast at the source: breaker open, concurrency limit, overflow")
 
 typedef enum {
 #define MSIM_CAUSE_ENUM(id, name, doc) MSIM_CAUSE_##id,
@@ -67,6 +68,9 @@ struct msim_request {
     msim_timer timer;               /* the source's backoff timer */
     msim_time last_backoff;         /* previous backoff, for decorrelated jitter */
     uint32_t user;                  /* source-defined (closed-loop user id) */
+    uint32_t aux;                   /* source-defined: the state its mitigations keep per
+                                       request (a retry quota held, a breaker generation, a
+                                       hedge record); fits the padding, costs no memory */
 };
 
 /* Where an attempt is (msim_attempt.flags); the engine keeps these. */
@@ -88,15 +92,37 @@ struct msim_attempt {
     msim_time due;                   /* target-defined: when service will end */
     msim_time work;                  /* worker time spent on it so far */
     msim_attempt *prev, *next;       /* intrusive links for the holder's lists */
+    void *ctx;                       /* sender-defined: what the sender needs to find
+                                        again when the response comes (a balancer: the
+                                        attempt it relays; a health checker: its host) */
     msim_timer timeout;              /* sender's timeout timer */
     msim_timer done;                 /* holder's completion timer */
-    uint16_t slot;                   /* holder-defined (e.g. replica index) */
+    uint16_t slot;                   /* holder-defined (e.g. replica index); the sender's
+                                        choice of replica when MSIM_CLS_PINNED is set */
     uint16_t number;                 /* 1 for a request's first attempt, 2 for its first retry */
     uint8_t status;                  /* msim_status of the response */
     uint8_t flags;                   /* MSIM_AF_* */
     uint8_t state;                   /* holder-defined */
-    uint8_t cls;                     /* priority class (reserved) */
+    uint8_t cls;                     /* sender-defined: MSIM_CLS_* bits */
 };
+
+/* What the sender asks of the target (msim_attempt.cls). A target that does not
+ * understand a bit ignores it. The high nibble is reserved for a priority class. */
+enum {
+    /* Serve it on replica `slot`, which the sender chose (a balancer picks hosts
+     * itself). The target keeps `slot` unchanged. A pinned attempt to a replica
+     * that is down is refused at once (rejected: connection refused), or
+     * vanishes when the replica was lost (a black hole: its sender times out). */
+    MSIM_CLS_PINNED = 1u << 0,
+    /* A health-check probe: the target serves its health endpoint (its own,
+     * usually small, service time) instead of ordinary work. */
+    MSIM_CLS_PROBE = 1u << 1,
+};
+
+/* How many replicas a sender may pin attempts to on `target` (0: its kind
+ * has none, or it is not set up yet). Services are set up before the kinds
+ * that come after them in the registry (balancers), which may ask in init. */
+uint32_t msim_replicas(const struct msim_component *target);
 
 /* Allocate a request owned by `origin`, started now, counted as in flight. */
 msim_request *msim_request_new(msim_sim *sim, struct msim_component *origin);

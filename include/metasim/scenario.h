@@ -103,6 +103,7 @@ typedef struct msim_scenario {
     msim_component_cfg *components;
     size_t ntriggers;
     msim_trigger_cfg *triggers;
+    const msim_node *sweep;  /* the `sweep:` block as written (read by sweeps), or NULL */
     struct msim__scenario_priv *priv; /* source tree and memory */
 } msim_scenario;
 

@@ -1,6 +1,6 @@
 /* analysis.h — shared by the files of src/analysis (not API). */
-#ifndef METASIM_ANALYSIS_H
-#define METASIM_ANALYSIS_H
+#ifndef METASIM_ANALYSIS_INTERNAL_H
+#define METASIM_ANALYSIS_INTERNAL_H
 
 #include "metasim.h"
 

@@ -66,20 +66,26 @@ static int make_dir(const char *dir, msim_error *err)
     return io_error(err, dir, "create the output directory");
 }
 
-int msim_write_outputs(const msim_result *r, const char *dir, msim_error *err)
+int msim_write_dir_files(const char *dir, const char *const *names, const msim_buf *const *bufs,
+                         size_t n, msim_error *err)
 {
     int rc = make_dir(dir, err);
-    if (rc) return rc;
-    char path[4096];
+    for (size_t i = 0; !rc && i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        rc = msim_write_file_atomic(path, bufs[i], err);
+    }
+    return rc;
+}
+
+int msim_write_outputs(const msim_result *r, const char *dir, msim_error *err)
+{
     msim_buf json = {0}, csv = {0};
     msim_report_json(r, &json);
     msim_report_csv(r, &csv);
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    rc = msim_write_file_atomic(path, &json, err);
-    if (!rc) {
-        snprintf(path, sizeof path, "%s/timeseries.csv", dir);
-        rc = msim_write_file_atomic(path, &csv, err);
-    }
+    const msim_buf *bufs[] = {&json, &csv};
+    const char *names[] = {"summary.json", "timeseries.csv"};
+    int rc = msim_write_dir_files(dir, names, bufs, 2, err);
     msim_buf_free(&json);
     msim_buf_free(&csv);
     return rc;

@@ -4,9 +4,10 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "format.h"
+#include "chart.h"
 
 #define C_RESET "\033[0m"
 #define C_BOLD  "\033[1m"
@@ -130,72 +131,22 @@ static void phase_table(msim_buf *out, const msim_result *r)
     msim_buf_printf(out, "\n");
 }
 
-/* ---- the chart ------------------------------------------------------------------------- */
-
-static const char *const blocks[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
-
-/* Mean per-second values of a series over the windows of chart column c. */
-static double column_rate(const msim_result *r, const double *series, int c, int width)
+/* Goodput and offered load per second, per window, for the chart. */
+static void chart_of_result(msim_buf *out, const msim_result *r, const msim_text_options *o)
 {
-    uint32_t w0 = (uint32_t)((uint64_t)c * r->nwin / (uint64_t)width);
-    uint32_t w1 = (uint32_t)((uint64_t)(c + 1) * r->nwin / (uint64_t)width);
-    if (w1 <= w0) w1 = w0 + 1;
-    double sum = 0, secs = 0;
-    for (uint32_t w = w0; w < w1 && w < r->nwin; w++) {
-        msim_time t0 = (msim_time)w * r->window;
-        msim_time t1 = t0 + r->window < r->horizon ? t0 + r->window : r->horizon;
-        sum += series[w];
-        secs += msim_time_to_s(t1 - t0);
-    }
-    return secs > 0 ? sum / secs : 0;
-}
-
-static bool column_in_trigger(const msim_result *r, int c, int width)
-{
-    double t0 = msim_time_to_s(r->horizon) * c / width, t1 = msim_time_to_s(r->horizon) * (c + 1) / width;
-    for (size_t i = 0; i < r->scenario->ntriggers; i++) {
-        const msim_trigger_cfg *t = &r->scenario->triggers[i];
-        double a = msim_time_to_s(t->at), b = msim_time_to_s(t->at + t->length);
-        if (a < t1 && b > t0) return true;
-    }
-    return false;
-}
-
-static void chart(msim_buf *out, const msim_result *r, int width, int height)
-{
-    if (width > 400) width = 400;
-    if (width > (int)r->nwin) width = (int)r->nwin;
-    if (width < 2) return;
-    double good[400], off[400], top = 0;
-    for (int c = 0; c < width; c++) {
-        good[c] = column_rate(r, r->goodput, c, width);
-        off[c] = column_rate(r, r->offered, c, width);
-        top = fmax(top, fmax(good[c], off[c]));
-    }
-    if (top <= 0) return;
-    top *= 1.05;
-    char label[32];
-    msim_buf_printf(out, "  goodput █ and offered load • per second; the trigger ▀ under the axis\n");
-    for (int row = height - 1; row >= 0; row--) {
-        msim__fmt_count(label, sizeof label, row == height - 1 ? top : 0);
-        msim_buf_printf(out, "  %7s %s", row == height - 1 || row == 0 ? label : "", row == 0 ? "┼" : "│");
-        for (int c = 0; c < width; c++) {
-            int eighths = (int)lround(good[c] / top * height * 8) - row * 8;
-            eighths = eighths < 0 ? 0 : eighths > 8 ? 8 : eighths;
-            int off_row = (int)(off[c] / top * height);
-            if (off_row >= height) off_row = height - 1;
-            /* offered load shows only where goodput falls short of it */
-            bool marker = off_row == row && eighths < 4 && good[c] < 0.9 * off[c];
-            msim_buf_printf(out, "%s", marker ? "•" : blocks[eighths]);
+    double *good = malloc((r->nwin + 1) * sizeof *good), *off = malloc((r->nwin + 1) * sizeof *off);
+    if (good && off) {
+        for (uint32_t w = 0; w < r->nwin; w++) {
+            msim_time t0 = (msim_time)w * r->window;
+            double len = msim_time_to_s((t0 + r->window < r->horizon ? t0 + r->window : r->horizon) - t0);
+            good[w] = r->goodput[w] / len;
+            off[w] = r->offered[w] / len;
         }
-        msim_buf_printf(out, "\n");
+        msim_chart c = {r->scenario, r->horizon, r->nwin, good, off, o->chart_width, o->chart_height};
+        msim__chart(out, &c);
     }
-    msim_buf_printf(out, "  %7s └", "");
-    for (int c = 0; c < width; c++)
-        msim_buf_printf(out, "%s", column_in_trigger(r, c, width) ? "▀" : "─");
-    char end[32];
-    msim__fmt_secs(end, sizeof end, msim_time_to_s(r->horizon));
-    msim_buf_printf(out, "\n  %7s  0%*s\n\n", "", width - 1, end);
+    free(good);
+    free(off);
 }
 
 void msim_report_text(const msim_result *r, const msim_text_options *opt, msim_buf *out)
@@ -204,7 +155,7 @@ void msim_report_text(const msim_result *r, const msim_text_options *opt, msim_b
     header(out, r);
     verdict(out, r, o.color);
     phase_table(out, r);
-    if (!o.no_chart) chart(out, r, o.chart_width ? o.chart_width : 64, o.chart_height ? o.chart_height : 8);
+    if (!o.no_chart) chart_of_result(out, r, &o);
     msim_buf_printf(out, "requests: %llu started, %llu succeeded, %llu failed, %llu in flight at the end\n",
                     (unsigned long long)r->requests, (unsigned long long)r->succeeded,
                     (unsigned long long)r->failed, (unsigned long long)r->in_flight);

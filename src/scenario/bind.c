@@ -340,6 +340,33 @@ void msim__print_value(msim_buf *out, const msim_param *p, const void *field)
     p->type->print(out, p, field);
 }
 
+void msim__print_node(msim_buf *out, const msim_node *n)
+{
+    bool was = out->flow;
+    out->flow = true;
+    if (!n) {
+        msim_buf_printf(out, "~");
+    } else if (n->type == MSIM_NODE_SCALAR) {
+        if (n->quoted || !n->text[0])
+            msim_buf_printf(out, "\"%s\"", n->text); /* keep it a string */
+        else
+            msim_print_scalar(out, n->text);
+    } else {
+        bool map = n->type == MSIM_NODE_MAP;
+        msim_buf_printf(out, map ? "{" : "[");
+        for (size_t i = 0; i < n->len; i++) {
+            msim_buf_printf(out, "%s", i ? ", " : "");
+            if (map) {
+                msim_print_scalar(out, n->keys[i]->text);
+                msim_buf_printf(out, ": ");
+            }
+            msim__print_node(out, n->items[i]);
+        }
+        msim_buf_printf(out, map ? "}" : "]");
+    }
+    out->flow = was;
+}
+
 const char *msim_param_type_name(const msim_param *p)
 {
     return p->type->name;

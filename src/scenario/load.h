@@ -77,6 +77,9 @@ int msim__bind_param(msim_bind *b, const msim_param *p, const msim_node *n, void
 /* True for a null scalar (`key:` with no value, `~`, `null`). */
 bool msim__node_is_null(const msim_node *n);
 
+/* Print a node as a YAML flow value (bind.c). */
+void msim__print_node(msim_buf *out, const msim_node *n);
+
 /* Print one value of a parameter (types.c). */
 void msim__print_value(msim_buf *out, const msim_param *p, const void *field);
 

@@ -30,6 +30,7 @@ typedef struct top_cfg {
         msim_dist delay;
     } network;
     msim_verdict_cfg verdict;
+    const msim_node *sweep;
     msim_scenario *sc;
 } top_cfg;
 
@@ -39,6 +40,24 @@ static const msim_param network_params[] = {
 };
 static const msim_schema network_schema = {"network", "the network between components",
                                            network_params, 1, sizeof(msim_dist), NULL};
+
+/* ---- the sweep block: kept as written; sweeps interpret it -------------------------------- */
+
+static int parse_raw(msim_bind *b, const msim_node *n, const msim_param *p, void *field)
+{
+    (void)b, (void)p;
+    *(const msim_node **)field = msim__node_is_null(n) ? NULL : n;
+    return 0;
+}
+
+static void print_raw(msim_buf *out, const msim_param *p, const void *field)
+{
+    (void)p;
+    const msim_node *n = *(const msim_node *const *)field;
+    msim__print_node(out, n);
+}
+
+static const msim_type raw_type = {"map", "a map", parse_raw, print_raw};
 
 /* ---- sections and triggers ----------------------------------------------------- */
 
@@ -179,6 +198,9 @@ static const msim_param top_fixed[] = {
      "the network between components", &network_schema, NULL},
     {"verdict", &msim_type_struct, offsetof(top_cfg, verdict), NULL, MSIM_UNBOUNDED,
      "how the outcome is judged", &msim_verdict_schema, NULL},
+    {"sweep", &raw_type, offsetof(top_cfg, sweep), "~", MSIM_UNBOUNDED,
+     "what `metasim sweep` varies: {replicas: N, vary: {PATH: [v1, v2] or \"LO..HI:step=S\"}}", NULL,
+     NULL},
 };
 
 const msim_schema msim_scenario_top_schema = {
@@ -356,6 +378,7 @@ static int bind_top(msim_bind *b, msim_scenario *sc, const msim_node *root)
     sc->window = cfg.window;
     sc->network_delay = cfg.network.delay;
     sc->verdict = cfg.verdict;
+    sc->sweep = cfg.sweep;
     return cross_check(b, sc, root);
 }
 
@@ -557,11 +580,12 @@ static void print_triggers(msim_buf *out, const msim_scenario *sc)
 void msim_scenario_print(const msim_scenario *sc, msim_buf *out)
 {
     top_cfg cfg = {sc->name,   (int64_t)sc->seed, sc->duration, sc->window, {sc->network_delay},
-                   sc->verdict, NULL};
+                   sc->verdict, sc->sweep, NULL};
     msim_param params[MAX_TOP];
     size_t n = top_params(params);
     for (size_t i = 0; i < n; i++) {
         if (params[i].type == &section_type || params[i].type == &triggers_type) continue;
+        if (params[i].type == &raw_type && !sc->sweep) continue;
         msim_schema one = {"", "", &params[i], 1, sizeof cfg, NULL};
         msim_print_struct(out, &one, &cfg, 0);
     }

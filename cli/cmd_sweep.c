@@ -38,6 +38,3 @@ int cmd_sweep(int argc, char **argv)
     return rc;
 }
 
-int cmd_search(int argc, char **argv) { (void)argc; (void)argv; return usage_error("search: not yet"); }
-int cmd_compare(int argc, char **argv) { (void)argc; (void)argv; return usage_error("compare: not yet"); }
-int cmd_diagnose(int argc, char **argv) { (void)argc; (void)argv; return usage_error("diagnose: not yet"); }

@@ -189,4 +189,86 @@ int msim_sweep_run(const msim_scenario *base, const msim_sweep *sw, const msim_s
                    msim_sweep_result **out, msim_error *err);
 void msim_sweep_result_free(msim_sweep_result *r);
 
+/* ---- tipping-point search ---------------------------------------------------------------- */
+
+#define MSIM_MAX_PROBES 100
+
+typedef struct msim_probe {
+    double x;          /* the parameter's number, in the range's unit */
+    char value[64];    /* as scenario text, e.g. "9.375s" */
+    size_t k, n;       /* replicas with the verdict, replicas */
+    double p, lo, hi;  /* k/n and its 95% Wilson interval */
+} msim_probe;
+
+typedef struct msim_search_result {
+    size_t nprobes;
+    msim_probe probes[MSIM_MAX_PROBES]; /* in the order they were run */
+    int found;        /* the probability crosses the level inside the range */
+    int increasing;   /* the probability grows with the parameter */
+    int below, above; /* probe indexes of the final bracket: p < level at one, >= at the
+                         other (-1 when nothing was found) */
+    double estimate;  /* linear interpolation to the level inside the bracket */
+    char unit[16];
+    char reason[256];
+} msim_search_result;
+
+/* One probe: the number of replicas (of n) at x that end with the verdict. */
+typedef int (*msim_probe_fn)(void *ctx, double x, const char *value, size_t *k, size_t *n, msim_error *err);
+
+typedef struct msim_search_options {
+    const char *range;  /* "LO..HI" with one unit, e.g. "0s..30s" */
+    double level;       /* e.g. 0.5 */
+    double tolerance;   /* stop when the bracket is narrower; <= 0: (HI - LO) / 64 */
+    int max_probes;     /* including the two ends */
+} msim_search_options;
+
+/* Bisection for the level crossing of a monotone probability, with any probe
+ * (the scenario search below, or a synthetic one in tests). */
+int msim_bisect(const msim_search_options *o, msim_probe_fn probe, void *ctx, msim_search_result *out,
+                msim_error *err);
+
+/* The value of `path` at which P(verdict) crosses the level: every probe is a
+ * replica set of the scenario with path set to the probe's value. */
+int msim_search(const msim_scenario *sc, const char *path, msim_verdict_kind verdict,
+                const msim_search_options *o, const msim_set_options *set, msim_search_result *out,
+                msim_error *err);
+
+/* ---- comparison and diagnosis ------------------------------------------------------------- */
+
+typedef struct msim_variant {
+    const char *name;
+    size_t noverrides;
+    msim_override overrides[16];
+    size_t ndisable;
+    msim_disable disable[4];
+} msim_variant;
+
+/* Parse "NAME:PATH=VALUE[,PATH=VALUE...]". Strings point into `text`, which is
+ * modified and must outlive the variant. */
+int msim_variant_parse(char *text, msim_variant *v, msim_error *err);
+
+typedef struct msim_comparison {
+    size_t n;
+    msim_variant *variants;  /* [0] is the scenario as written */
+    msim_set **sets;         /* per variant, without bands */
+    msim_scenario **scenarios;
+    const char *title;       /* "compare" or "diagnose" */
+    int diagnosed;           /* diagnose: variants that turn the failure into a recovery */
+    char verdict_text[512];  /* diagnose: what it found, in words */
+    char *names;             /* memory behind diagnose's variant names */
+} msim_comparison;
+
+/* Run the scenario as written and each variant, with the same replicas and
+ * seed: common random numbers, since streams are named by component. */
+int msim_compare(const msim_scenario *sc, const msim_variant *variants, size_t n,
+                 const msim_set_options *set, msim_comparison **out, msim_error *err);
+
+/* Switch off each mechanism the components declare, one at a time after the
+ * last trigger ends (and, if no single one helps, every pair), and report
+ * which turns metastable/oscillating into recovered. */
+int msim_diagnose(const msim_scenario *sc, const msim_set_options *set, msim_comparison **out,
+                  msim_error *err);
+
+void msim_comparison_free(msim_comparison *c);
+
 #endif

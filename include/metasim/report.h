@@ -61,4 +61,13 @@ int msim_write_set_outputs(const msim_set *s, const char *dir, msim_error *err);
  * P(metastable) for two. */
 void msim_report_sweep_text(const msim_sweep_result *res, const char *dir, msim_buf *out);
 
+/* ---- comparisons, diagnoses, searches ---- */
+
+void msim_report_comparison_text(const msim_comparison *c, msim_buf *out);
+void msim_report_comparison_json(const msim_comparison *c, msim_buf *out);
+void msim_report_search_text(const msim_search_result *r, const char *path, msim_verdict_kind v,
+                             double level, msim_buf *out);
+void msim_report_search_json(const msim_search_result *r, const char *path, msim_verdict_kind v,
+                             double level, msim_buf *out);
+
 #endif

@@ -136,3 +136,57 @@ void msim__signals(msim_verdict *v, const msim_figures *now, const msim_figures 
         add_signal(v, "latency", now->p99_s, base->p99_s, t);
     }
 }
+
+/* ---- mitigation state ------------------------------------------------------------------
+ * Client-side mitigations publish what they refused under roles; when they
+ * refused much, the verdict says which one and how much, since a budget that
+ * is exhausted, or a breaker that stays open, is part of the story of a run. */
+
+/* The column with this role and aggregation holding the most over [w0, w1),
+ * and that amount (time-weighted for gauges). */
+static int top_column(const msim_result *r, msim_role role, msim_agg agg, uint32_t w0, uint32_t w1,
+                      double *amount)
+{
+    int best = -1;
+    *amount = 0;
+    for (uint32_t c = 0; c < r->ncols; c++) {
+        if (r->cols[c].role != role || r->cols[c].agg != agg) continue;
+        double v = 0, len = 0;
+        for (uint32_t w = w0; w < w1; w++) {
+            double l = agg == MSIM_AGG_MEAN ? window_len_s(r, w) : 1;
+            v += msim_result_at(r, w, (int)c) * l;
+            len += l;
+        }
+        if (agg == MSIM_AGG_MEAN && len > 0) v /= len;
+        if (best < 0 || v > *amount) best = (int)c, *amount = v;
+    }
+    return best;
+}
+
+void msim__mitigation_signals(msim_verdict *v, const msim_result *r, uint32_t w0, uint32_t w1)
+{
+    char t[160];
+    double top;
+    int c = top_column(r, MSIM_ROLE_RETRIES_DENIED, MSIM_AGG_SUM, w0, w1, &top);
+    double denied = msim_result_role_sum(r, MSIM_ROLE_RETRIES_DENIED, MSIM_AGG_SUM, w0, w1);
+    double tried = denied + msim_result_role_sum(r, MSIM_ROLE_RETRIES, MSIM_AGG_SUM, w0, w1);
+    if (c >= 0 && denied > 0 && denied >= 0.2 * tried) {
+        snprintf(t, sizeof t, "%.0f%% of retries refused by the client's limits (most by %s.%s)",
+                 100 * denied / tried, r->cols[c].component, r->cols[c].name);
+        add_signal(v, "retries_denied", denied / tried, NAN, t);
+    }
+    c = top_column(r, MSIM_ROLE_BREAKER_OPEN, MSIM_AGG_MEAN, w0, w1, &top);
+    if (c >= 0 && top >= 0.2) {
+        snprintf(t, sizeof t, "circuit breaker of %s open %.0f%% of the time", r->cols[c].component,
+                 100 * top);
+        add_signal(v, "breaker_open", top, NAN, t);
+    }
+    c = top_column(r, MSIM_ROLE_FAST_FAILED, MSIM_AGG_SUM, w0, w1, &top);
+    double fast = msim_result_role_sum(r, MSIM_ROLE_FAST_FAILED, MSIM_AGG_SUM, w0, w1);
+    double offered = msim_result_role_sum(r, MSIM_ROLE_OFFERED, MSIM_AGG_SUM, w0, w1);
+    if (c >= 0 && fast > 0 && offered > 0 && fast >= 0.2 * offered) {
+        snprintf(t, sizeof t, "%.0f%% of requests failed fast at the client (most by %s.%s)",
+                 100 * fast / offered, r->cols[c].component, r->cols[c].name);
+        add_signal(v, "fast_failed", fast / offered, NAN, t);
+    }
+}

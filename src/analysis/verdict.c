@@ -327,6 +327,7 @@ static void find_signals(judge *j)
     for (uint32_t w = w0; w < w1; w++)
         if (!isnan(r->p99_s[w]) && (isnan(now.p99_s) || r->p99_s[w] > now.p99_s)) now.p99_s = r->p99_s[w];
     msim__signals(v, &now, &base);
+    msim__mitigation_signals(v, r, w0, w1);
 }
 
 void msim_analyze(msim_result *r)

@@ -22,34 +22,35 @@ typedef struct command {
     const char *name;
     unsigned id; /* CMD_* bit, for its options; 0: none */
     int (*fn)(int argc, char **argv);
+    const char *brief;    /* one line, for `metasim help` */
     const char *synopsis;
     const char *about;
 } command;
 
 static const command commands[] = {
-    {"run", CMD_RUN, cmd_run, "run SCENARIO [options]",
+    {"run", CMD_RUN, cmd_run, "simulate a scenario and say whether it recovers", "run SCENARIO [options]",
      "Simulate SCENARIO and judge the outcome: stable, recovered (and how fast), metastable\n"
      "(and how degraded), oscillating (period, amplitude), inconclusive or unhealthy-baseline.\n"
      "With --replicas N: the probability of each verdict over N replicas, with 95% Wilson\n"
      "intervals, recovery-time quantiles and per-window bands; identical for any --jobs."},
-    {"sweep", CMD_SWEEP, cmd_sweep, "sweep SCENARIO [--vary PATH=VALUES]... [options]",
+    {"sweep", CMD_SWEEP, cmd_sweep, "replica sets over a grid of parameter values; a phase map", "sweep SCENARIO [--vary PATH=VALUES]... [options]",
      "Replica sets over a grid of parameter values (the scenario's sweep: block, or --vary).\n"
      "Writes DIR/sweep.csv, one row per point, appended as points finish (--resume skips\n"
      "them), and for two parameters a phase map of P(metastable)."},
-    {"search", CMD_SEARCH, cmd_search, "search SCENARIO --param PATH --range LO..HI [options]",
+    {"search", CMD_SEARCH, cmd_search, "the tipping point: where a verdict's probability crosses a level", "search SCENARIO --param PATH --range LO..HI [options]",
      "Bisection for the value of PATH at which the probability of a verdict (default:\n"
      "metastable) crosses a level (default 50%), with replicas at each probe."},
-    {"compare", CMD_COMPARE, cmd_compare, "compare SCENARIO --variant NAME:PATH=VALUE[,...]... [options]",
+    {"compare", CMD_COMPARE, cmd_compare, "variants side by side, with common random numbers", "compare SCENARIO --variant NAME:PATH=VALUE[,...]... [options]",
      "The scenario and its variants side by side, with common random numbers: every variant\n"
      "sees the same arrivals and draws wherever it does not change a component."},
-    {"diagnose", CMD_DIAGNOSE, cmd_diagnose, "diagnose SCENARIO [options]",
+    {"diagnose", CMD_DIAGNOSE, cmd_diagnose, "what sustains the failure: mechanisms switched off in turn", "diagnose SCENARIO [options]",
      "Name the sustaining effect by experiment: re-run with each mechanism the components\n"
      "declare (retries, work on abandoned attempts, long queues, ...) switched off after the\n"
      "trigger, and report which change turns the failure into a recovery."},
-    {"check", CMD_CHECK, cmd_check, "check SCENARIO [--set PATH=VALUE]...",
+    {"check", CMD_CHECK, cmd_check, "validate a scenario; print it with every default filled in", "check SCENARIO [--set PATH=VALUE]...",
      "Validate SCENARIO and print it as YAML with every default filled in. Errors name\n"
      "file:line:col, the key path, what was expected and the nearest valid key."},
-    {"list", 0, NULL, "list [--markdown]",
+    {"list", 0, NULL, "component kinds, triggers, distributions and their parameters", "list [--markdown]",
      "Print every component kind, trigger kind and distribution with its parameters,\n"
      "their types, defaults and meaning. --markdown prints docs/scenario-reference.md."},
 };
@@ -60,8 +61,9 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: metasim <command> [arguments]\n\ncommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "  %s\n", commands[i].synopsis);
-    fprintf(out, "  help [COMMAND]\n  version\n\nmetasim help COMMAND shows a command's options.\n");
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].brief);
+    fprintf(out, "  %-10s %s\n  %-10s %s\n\nmetasim help COMMAND shows a command's usage and options.\n", "help",
+            "this text, or a command's usage and options", "version", "print the version");
 }
 
 static const command *find_command(const char *name)

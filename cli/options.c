@@ -1,6 +1,7 @@
 /* options.c — the option table and what the commands share: loading the
  * scenario, reporting errors, progress on a terminal. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,15 +298,45 @@ void free_options(options *o)
         free((char *)o->sets[i].path);
 }
 
+/* The doc of an option, wrapped to fit beside a 24-column head. */
+static void print_wrapped(FILE *out, const char *doc)
+{
+    const int width = 72;
+    int col = 0;
+    while (*doc) {
+        int word = (int)strcspn(doc, " ");
+        if (col && col + 1 + word > width) {
+            fprintf(out, "\n%28s", "");
+            col = 0;
+        } else if (col) {
+            fputc(' ', out);
+            col++;
+        }
+        fprintf(out, "%.*s", word, doc);
+        col += word;
+        doc += word;
+        while (*doc == ' ')
+            doc++;
+    }
+    fputc('\n', out);
+}
+
 void print_options(unsigned cmd, FILE *out)
 {
     fprintf(out, "options:\n");
     for (size_t i = 0; i < NSPECS; i++) {
-        if (!(specs[i].cmds & cmd)) continue;
+        const option_spec *sp = &specs[i];
+        if (!(sp->cmds & cmd)) continue;
         char head[80];
-        snprintf(head, sizeof head, "%s%s%s%s%s", specs[i].alias ? specs[i].alias : "", specs[i].alias ? ", " : "",
-                 specs[i].name, specs[i].arg ? " " : "", specs[i].arg ? specs[i].arg : "");
-        fprintf(out, "  %-32s %s\n", head, specs[i].doc);
+        bool short_alias = sp->alias && sp->alias[1] != '-'; /* "-q, --quiet" but "--color, --colour" */
+        snprintf(head, sizeof head, "%s%s%s%s%s%s%s", short_alias ? sp->alias : "", short_alias ? ", " : "",
+                 sp->name, sp->alias && !short_alias ? ", " : "", sp->alias && !short_alias ? sp->alias : "",
+                 sp->arg ? " " : "", sp->arg ? sp->arg : "");
+        if (strlen(head) > 24)
+            fprintf(out, "  %s\n%28s", head, "");
+        else
+            fprintf(out, "  %-24s  ", head);
+        print_wrapped(out, sp->doc);
     }
 }
 

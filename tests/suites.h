@@ -11,10 +11,13 @@ extern const test_case dist_tests[];        /* unit/dist.c */
 extern const test_case hist_tests[];        /* unit/hist.c */
 extern const test_case oscillation_tests[]; /* unit/oscillation.c */
 extern const test_case engine_tests[];      /* unit/engine.c: retries, triggers, ledger */
+extern const test_case mitigations_tests[]; /* unit/mitigations.c: budgets, throttles, breakers, hedging */
 extern const test_case torture_tests[];     /* unit/torture.c: allocation failures */
 extern const test_case theory_tests[];      /* theory.c: queueing theory through CIs */
 extern const test_case determinism_tests[]; /* determinism.c */
 extern const test_case golden_tests[];      /* golden.c: tests/cases/NNNN-name/ */
+extern const test_case analysis_tests[];    /* analysis.c: sets, sweeps, search, compare, diagnose */
+extern const test_case published_tests[];   /* published.c: Brooker's collapse, OSDI'22 retry case */
 extern const test_case examples_tests[];    /* examples.c: every example scenario, verdict asserted */
 
 #endif

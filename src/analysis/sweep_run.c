@@ -230,18 +230,6 @@ static void resume(sweep_run *r, const char *path)
 
 /* ---- the durable log ------------------------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 /* Start the log: the header and the rows kept from an earlier run, written
  * atomically; then it is opened for appending. */
 static int open_log(sweep_run *r, const char *path, msim_error *err)
@@ -268,7 +256,7 @@ static void append_row(sweep_run *r, const char *row)
     line[n] = '\n';
     /* one write of the whole line, then to disk: a kill leaves whole lines
      * and at most one torn last line, which resume drops */
-    if (write_all(r->fd, line, n + 1) == 0) fsync(r->fd);
+    if (msim__write_all(r->fd, line, n + 1) == 0) fsync(r->fd);
     free(line);
 }
 

@@ -21,7 +21,7 @@ static int io_error(msim_error *err, const char *path, const char *what)
     return rc;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+int msim__write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
         ssize_t k = write(fd, p, n);
@@ -41,7 +41,7 @@ int msim_write_file_atomic(const char *path, const msim_buf *buf, msim_error *er
         return msim_error_set(err, -MSIM_EIO, "path too long: %s", path);
     int fd = mkstemp(tmp);
     if (fd < 0) return io_error(err, path, "create a temporary file");
-    if (write_all(fd, buf->data ? buf->data : "", buf->len) || fsync(fd)) {
+    if (msim__write_all(fd, buf->data ? buf->data : "", buf->len) || fsync(fd)) {
         int rc = io_error(err, path, "write");
         close(fd);
         unlink(tmp);
@@ -78,15 +78,20 @@ int msim_write_dir_files(const char *dir, const char *const *names, const msim_b
     return rc;
 }
 
+int msim__write_summary_pair(const char *dir, msim_buf *json, msim_buf *csv, msim_error *err)
+{
+    const msim_buf *bufs[] = {json, csv};
+    const char *names[] = {"summary.json", "timeseries.csv"};
+    int rc = msim_write_dir_files(dir, names, bufs, 2, err);
+    msim_buf_free(json);
+    msim_buf_free(csv);
+    return rc;
+}
+
 int msim_write_outputs(const msim_result *r, const char *dir, msim_error *err)
 {
     msim_buf json = {0}, csv = {0};
     msim_report_json(r, &json);
     msim_report_csv(r, &csv);
-    const msim_buf *bufs[] = {&json, &csv};
-    const char *names[] = {"summary.json", "timeseries.csv"};
-    int rc = msim_write_dir_files(dir, names, bufs, 2, err);
-    msim_buf_free(&json);
-    msim_buf_free(&csv);
-    return rc;
+    return msim__write_summary_pair(dir, &json, &csv, err);
 }

@@ -233,10 +233,5 @@ int msim_write_set_outputs(const msim_set *s, const char *dir, msim_error *err)
     msim_buf json = {0}, csv = {0};
     msim_report_set_json(s, &json);
     msim_report_set_csv(s, &csv);
-    const msim_buf *bufs[] = {&json, &csv};
-    const char *names[] = {"summary.json", "timeseries.csv"};
-    int rc = msim_write_dir_files(dir, names, bufs, 2, err);
-    msim_buf_free(&json);
-    msim_buf_free(&csv);
-    return rc;
+    return msim__write_summary_pair(dir, &json, &csv, err);
 }

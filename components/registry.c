@@ -6,10 +6,14 @@
 
 extern const msim_kind msim_client_kind;
 extern const msim_kind msim_service_kind;
+extern const msim_kind msim_balancer_kind;
 
+/* Instances are set up in this order: a balancer reads its services' replica
+ * counts in init, so services come first. */
 static const msim_kind *const kinds[] = {
     &msim_client_kind,
     &msim_service_kind,
+    &msim_balancer_kind,
 };
 
 const msim_kind *const *msim_kinds(size_t *count)

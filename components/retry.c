@@ -42,6 +42,13 @@ static const msim_param backoff_params[] = {
 static const msim_schema backoff_schema = MSIM_SCHEMA(
     "backoff", "delay before each retry", backoff_params, backoff_cfg, NULL);
 
+static const msim_choice styles[] = {
+    {"plain", "as written"},
+    {"grpc", "gRPC A6: max_attempts clamped to 5; backoff must be exponential with full jitter "
+             "(initialBackoff = base, maxBackoff = max, backoffMultiplier = multiplier)"},
+    {NULL, NULL},
+};
+
 static const msim_param retry_params[] = {
     {"max_attempts", &msim_type_int, offsetof(retry_cfg, max_attempts), "1", 1, 1000,
      "attempts per request, the first included (gRPC maxAttempts); 1 disables retries", NULL,
@@ -50,7 +57,49 @@ static const msim_param retry_params[] = {
      MSIM_UNBOUNDED, "failure causes that are retried", causes, NULL},
     {"backoff", &msim_type_struct, offsetof(retry_cfg, backoff), NULL, MSIM_UNBOUNDED,
      "delay before each retry", &backoff_schema, NULL},
+    {"style", &msim_type_enum, offsetof(retry_cfg, style), "plain", MSIM_UNBOUNDED,
+     "whose rules the policy follows", styles, NULL},
+    {"hedging_delay", &msim_type_timeout, offsetof(retry_cfg, hedging_delay), "none", 0, 1e300,
+     "hedge instead of retrying (gRPC hedgingDelay): a new attempt every this long while none "
+     "succeeded, at once after a failure in retry_on; the first success cancels the rest",
+     NULL, "hedgingDelay"},
+    {"throttling", &msim_type_struct, offsetof(retry_cfg, throttling), NULL, MSIM_UNBOUNDED,
+     "gRPC retryThrottling", &grpc_throttle_schema, NULL},
+    {"budget", &msim_type_struct, offsetof(retry_cfg, budget), NULL, MSIM_UNBOUNDED,
+     "Finagle RetryBudget", &finagle_budget_schema, NULL},
+    {"quota", &msim_type_struct, offsetof(retry_cfg, quota), NULL, MSIM_UNBOUNDED,
+     "AWS SDK retry quota (standard mode)", &aws_quota_schema, NULL},
 };
+
+/* gRPC's rules (A6): clients clamp maxAttempts to 5 without complaint, as
+ * gRPC does; the backoff must have gRPC's shape, which is not silently
+ * assumed. */
+static int check_grpc(msim_bind *b, const msim_node *n, retry_cfg *r)
+{
+    if (r->max_attempts > GRPC_MAX_ATTEMPTS) r->max_attempts = GRPC_MAX_ATTEMPTS;
+    if (retry_hedges(r) || r->max_attempts < 2) return 0;
+    if (r->backoff.kind != BACKOFF_EXPONENTIAL || r->backoff.jitter != JITTER_FULL)
+        return msim_bind_fail(b, msim_node_get(n, "backoff"), -MSIM_EINVAL,
+                              "style grpc retries with backoff {kind: exponential, jitter: full} "
+                              "(base: initialBackoff, max: maxBackoff, multiplier: "
+                              "backoffMultiplier)");
+    return 0;
+}
+
+/* Hedging sends attempts in parallel, which the Finagle and AWS budgets do not
+ * account for (their libraries do not hedge); gRPC's throttle does. */
+static int check_hedging(msim_bind *b, const msim_node *n, const retry_cfg *r)
+{
+    if (r->max_attempts > MAX_HEDGES)
+        return msim_bind_fail(b, msim_node_get(n, "max_attempts"), -MSIM_EINVAL,
+                              "hedging sends at most %d attempts per request", MAX_HEDGES);
+    if (r->budget.enabled || r->quota.enabled)
+        return msim_bind_fail(b, msim_node_get(n, r->budget.enabled ? "budget" : "quota"),
+                              -MSIM_EINVAL,
+                              "hedging works with the gRPC throttle only, not with a retry %s",
+                              r->budget.enabled ? "budget" : "quota");
+    return 0;
+}
 
 static int check_retry(msim_bind *b, const msim_node *n, void *cfg)
 {
@@ -59,9 +108,21 @@ static int check_retry(msim_bind *b, const msim_node *n, void *cfg)
         return msim_bind_fail(b, msim_node_get(n, "retry_on"), -MSIM_EINVAL,
                               "a request whose deadline has passed cannot be retried; remove "
                               "\"deadline\" from retry_on");
+    if (r->retry_on & (1u << MSIM_CAUSE_LOCAL))
+        return msim_bind_fail(b, msim_node_get(n, "retry_on"), -MSIM_EINVAL,
+                              "a request failed fast at the client is not retried (Envoy never "
+                              "retries an overflow); remove \"local\" from retry_on");
     if (r->backoff.max < r->backoff.base && r->backoff.kind != BACKOFF_NONE)
         return msim_bind_fail(b, msim_node_get(n, "backoff"), -MSIM_EINVAL,
                               "backoff.max is below backoff.base");
+    if (r->style == STYLE_GRPC) {
+        int rc = check_grpc(b, n, r);
+        if (rc) return rc;
+    }
+    if (r->hedging_delay != MSIM_NEVER && r->max_attempts < 2)
+        return msim_bind_fail(b, msim_node_get(n, "hedging_delay"), -MSIM_EINVAL,
+                              "hedging needs max_attempts >= 2 (the first attempt and its hedges)");
+    if (retry_hedges(r)) return check_hedging(b, n, r);
     return 0;
 }
 

@@ -11,6 +11,14 @@
  * Triggers: replicas down (their attempts fail or vanish), fewer workers,
  * slower service, added latency (holds the worker, like a slow dependency
  * called synchronously), injected errors, stop-the-world pauses.
+ *
+ * A sender that picks hosts itself (a balancer) pins an attempt to a replica
+ * (MSIM_CLS_PINNED in request.h): the service's own routing is skipped, and a
+ * replica that is down refuses it at once, or swallows it when it was lost (a
+ * black hole). Health-check probes (MSIM_CLS_PROBE) take the `probe` service
+ * time and, by default, wait in the queue like any attempt — which is why an
+ * overloaded replica fails its health checks. `probe.path` gives them a
+ * priority lane or a separate thread instead (the common mitigation).
  */
 #include <math.h>
 #include <stddef.h>
@@ -20,7 +28,8 @@
 enum { DISC_FIFO, DISC_LIFO };
 enum { ROUTE_ROUND_ROBIN, ROUTE_RANDOM, ROUTE_LEAST, ROUTE_P2C };
 enum { SLOW_NONE, SLOW_BUSY, SLOW_QUEUE, SLOW_IN_SYSTEM };
-enum { AT_QUEUE = 1, AT_WORKER = 2 }; /* msim_attempt.state while held here */
+enum { PROBE_QUEUE, PROBE_PRIORITY, PROBE_SEPARATE };
+enum { AT_QUEUE = 1, AT_WORKER = 2, AT_SIDE = 3 }; /* msim_attempt.state while held here */
 
 typedef struct queue_cfg {
     int64_t capacity;
@@ -32,10 +41,16 @@ typedef struct slowdown_cfg {
     double coef, exponent;
 } slowdown_cfg;
 
+typedef struct probe_cfg {
+    msim_dist service_time;
+    int path;
+} probe_cfg;
+
 typedef struct service_cfg {
     int64_t replicas, workers;
     queue_cfg queue;
     msim_dist service_time;
+    probe_cfg probe;
     slowdown_cfg slowdown;
     int routing;
     bool cancel_on_timeout, drop_expired;
@@ -88,6 +103,24 @@ static const msim_param slowdown_params[] = {
 static const msim_schema slowdown_schema = MSIM_SCHEMA(
     "slowdown", "load-dependent service time", slowdown_params, slowdown_cfg, NULL);
 
+static const msim_choice probe_paths[] = {
+    {"queue", "a probe waits in the replica's queue and needs a worker, like any attempt"},
+    {"priority", "a probe goes to the head of the queue (never rejected) and needs a worker"},
+    {"separate", "a probe is answered by its own thread: no queue, no worker (liveness only)"},
+    {NULL, NULL},
+};
+
+static const msim_param probe_params[] = {
+    {"service_time", &msim_type_dist, offsetof(probe_cfg, service_time), "1ms", MSIM_UNBOUNDED,
+     "worker time per health-check probe (scaled by speed and slowdown, not added latency)", NULL,
+     NULL},
+    {"path", &msim_type_enum, offsetof(probe_cfg, path), "queue", MSIM_UNBOUNDED,
+     "how probes reach the health endpoint", probe_paths, NULL},
+};
+
+static const msim_schema probe_schema = MSIM_SCHEMA(
+    "probe", "how the service answers health-check probes", probe_params, probe_cfg, NULL);
+
 static const msim_param service_params[] = {
     {"replicas", &msim_type_int, offsetof(service_cfg, replicas), "1", 1, 65535,
      "instances, each with its own workers and queue", NULL, NULL},
@@ -97,6 +130,8 @@ static const msim_param service_params[] = {
      "the queue in front of each replica", &queue_schema, NULL},
     {"service_time", &msim_type_dist, offsetof(service_cfg, service_time), NULL, MSIM_UNBOUNDED,
      "worker time per attempt", NULL, NULL},
+    {"probe", &msim_type_struct, offsetof(service_cfg, probe), NULL, MSIM_UNBOUNDED,
+     "the health endpoint balancers probe", &probe_schema, NULL},
     {"slowdown", &msim_type_struct, offsetof(service_cfg, slowdown), NULL, MSIM_UNBOUNDED,
      "service time growing with load (contention, thrashing)", &slowdown_schema, NULL},
     {"routing", &msim_type_enum, offsetof(service_cfg, routing), "round_robin", MSIM_UNBOUNDED,
@@ -123,6 +158,7 @@ typedef struct list {
 typedef struct replica {
     list queue;   /* waiting */
     list serving; /* in service */
+    list side;    /* probes on their own thread (probe.path: separate) */
     bool up;
 } replica;
 
@@ -138,13 +174,16 @@ typedef struct service {
     bool paused;
     msim_time pause_start;
     bool cancel;         /* cancel_on_timeout, or switched on by diagnose */
+    bool lost;           /* downed replicas were lost: pinned attempts vanish */
     int64_t queue_cap;   /* queue.capacity, or bounded by diagnose */
-    msim_rng rng_work, rng_route, rng_errors;
+    msim_rng rng_work, rng_route, rng_errors, rng_probe;
 
-    msim_metric m_arrivals, m_rejected, m_errors, m_expired, m_cancelled, m_failed_down;
+    msim_metric m_arrivals, m_rejected, m_errors, m_expired, m_cancelled, m_failed_down, m_probes;
     msim_metric m_departures, m_sojourn, m_queued;
     msim_gauge g_queue, g_busy, g_in_system, g_workers, g_queue_cap, g_up;
 } service;
+
+extern const msim_kind msim_service_kind;
 
 /* ---- intrusive lists ---------------------------------------------------------------------- */
 
@@ -157,6 +196,18 @@ static void list_push(list *l, msim_attempt *a)
     else
         l->head = a;
     l->tail = a;
+    l->len++;
+}
+
+static void list_push_front(list *l, msim_attempt *a)
+{
+    a->prev = NULL;
+    a->next = l->head;
+    if (l->head)
+        l->head->prev = a;
+    else
+        l->tail = a;
+    l->head = a;
     l->len++;
 }
 
@@ -246,8 +297,14 @@ static void start(msim_sim *sim, service *s, replica *r, msim_attempt *a)
     list_push(&r->serving, a);
     a->state = AT_WORKER;
     msim_gauge_add(sim, s->g_busy, 1);
-    double work = (double)msim_dist_sample(&s->cfg->service_time, &s->rng_work);
-    work = work * slowdown(s, r) / s->speed + (double)s->added;
+    double work;
+    if (a->cls & MSIM_CLS_PROBE) /* a shallow health endpoint: no slow dependency */
+        work = (double)msim_dist_sample(&s->cfg->probe.service_time, &s->rng_probe) *
+               slowdown(s, r) / s->speed;
+    else
+        work = (double)msim_dist_sample(&s->cfg->service_time, &s->rng_work) * slowdown(s, r) /
+                   s->speed +
+               (double)s->added;
     msim_time now = msim_now(sim);
     a->started = now;
     a->due = now + (msim_time)work;
@@ -304,23 +361,90 @@ static void complete(msim_sim *sim, void *obj, uint64_t arg)
     msim_respond(sim, a, MSIM_STATUS_OK);
 }
 
+/* ---- probes on their own thread (probe.path: separate) ------------------------------------ */
+
+static void complete_side(msim_sim *sim, void *obj, uint64_t arg)
+{
+    (void)arg;
+    msim_attempt *a = obj;
+    service *s = (service *)a->to;
+    a->done = MSIM_NO_TIMER;
+    list_remove(&s->reps[a->slot].side, a);
+    a->state = 0;
+    msim_respond(sim, a, MSIM_STATUS_OK);
+}
+
+/* No queue and no worker: only a paused or downed replica fails it. A probe
+ * that arrives during a pause starts when the pause does, so the pause's end
+ * shifts it like the others. */
+static void start_side(msim_sim *sim, service *s, replica *r, msim_attempt *a)
+{
+    msim_time now = msim_now(sim);
+    msim_time work =
+        (msim_time)((double)msim_dist_sample(&s->cfg->probe.service_time, &s->rng_probe) /
+                    s->speed);
+    a->slot = (uint16_t)(r - s->reps);
+    a->enqueued = now;
+    a->work = 0;
+    a->state = AT_SIDE;
+    list_push(&r->side, a);
+    a->started = s->paused ? s->pause_start : now;
+    a->due = a->started + work;
+    if (!s->paused) a->done = msim_at(sim, a->due, complete_side, a, 0);
+}
+
+/* ---- arrivals ----------------------------------------------------------------------------- */
+
+/* A pinned attempt for a replica that is down: refused at once (connection
+ * refused), or lost without a word when the replica vanished (a black hole). */
+static void refuse_down(msim_sim *sim, service *s, msim_attempt *a)
+{
+    if (s->lost) {
+        msim_count(sim, s->m_failed_down, 1);
+        msim_drop(sim, a);
+        return;
+    }
+    msim_count(sim, s->m_rejected, 1);
+    msim_respond(sim, a, MSIM_STATUS_REJECTED);
+}
+
+/* The replica an attempt goes to: the sender's choice, or our routing. */
+static replica *route(service *s, const msim_attempt *a)
+{
+    if (!(a->cls & MSIM_CLS_PINNED)) return pick(s);
+    return a->slot < s->nreps ? &s->reps[a->slot] : NULL;
+}
+
 static void service_accept(msim_sim *sim, msim_component *self, msim_attempt *a)
 {
     service *s = (service *)self;
+    bool probe = (a->cls & MSIM_CLS_PROBE) != 0;
     msim_count(sim, s->m_arrivals, 1);
+    if (probe) msim_count(sim, s->m_probes, 1);
     if (s->cancel && !a->req) { /* the cancel overtook it */
         msim_count(sim, s->m_cancelled, 1);
         msim_drop(sim, a);
         return;
     }
-    if (s->errors > 0 && msim_rng_u01(&s->rng_errors) < s->errors) {
+    /* injected errors hit the application, not a shallow health endpoint */
+    if (!probe && s->errors > 0 && msim_rng_u01(&s->rng_errors) < s->errors) {
         msim_count(sim, s->m_errors, 1);
         msim_respond(sim, a, MSIM_STATUS_ERROR);
         return;
     }
-    replica *r = pick(s);
+    replica *r = route(s, a);
+    if (r && !r->up) {
+        refuse_down(sim, s, a);
+        return;
+    }
+    int path = probe ? s->cfg->probe.path : PROBE_QUEUE;
+    if (r && path == PROBE_SEPARATE) {
+        start_side(sim, s, r, a);
+        return;
+    }
     int64_t cap = s->queue_cap;
-    if (!r || (!worker_free(s, r) && cap != MSIM_UNLIMITED && (int64_t)r->queue.len >= cap)) {
+    if (!r || (path == PROBE_QUEUE && !worker_free(s, r) && cap != MSIM_UNLIMITED &&
+               (int64_t)r->queue.len >= cap)) {
         msim_count(sim, s->m_rejected, 1);
         msim_respond(sim, a, MSIM_STATUS_REJECTED);
         return;
@@ -333,7 +457,11 @@ static void service_accept(msim_sim *sim, msim_component *self, msim_attempt *a)
         start(sim, s, r, a);
         return;
     }
-    list_push(&r->queue, a);
+    /* a priority probe goes where the next dequeue looks */
+    if (path == PROBE_PRIORITY && s->cfg->queue.discipline == DISC_FIFO)
+        list_push_front(&r->queue, a);
+    else
+        list_push(&r->queue, a);
     a->state = AT_QUEUE;
     msim_count(sim, s->m_queued, 1);
     msim_gauge_add(sim, s->g_queue, 1);
@@ -362,6 +490,17 @@ static void service_abandon(msim_sim *sim, msim_component *self, msim_attempt *a
  * senders wait for their timeouts). */
 static void take_down(msim_sim *sim, service *s, replica *r, bool lose)
 {
+    while (r->side.head) {
+        msim_attempt *a = r->side.head;
+        list_remove(&r->side, a);
+        msim_cancel(sim, &a->done);
+        a->state = 0;
+        msim_count(sim, s->m_failed_down, 1);
+        if (lose)
+            msim_drop(sim, a);
+        else
+            msim_respond(sim, a, MSIM_STATUS_ERROR);
+    }
     list *lists[] = {&r->serving, &r->queue};
     for (int k = 0; k < 2; k++) {
         while (lists[k]->head) {
@@ -400,25 +539,33 @@ static void set_replicas_down(msim_sim *sim, service *s, int down, bool lose)
         take_down(sim, s, &s->reps[i], lose);
 }
 
+/* Freeze or resume the attempts of one list: a frozen attempt keeps its
+ * remaining time and resumes where it stopped. */
+static void pause_list(msim_sim *sim, service *s, list *l, bool paused, msim_event_fn done)
+{
+    msim_time now = msim_now(sim);
+    for (msim_attempt *a = l->head; a; a = a->next) {
+        if (paused) {
+            msim_cancel(sim, &a->done);
+            if (done == complete) a->work += now - a->started;
+        } else {
+            a->due += now - s->pause_start;
+            a->started = now;
+            a->done = msim_at(sim, a->due, done, a, 0);
+        }
+    }
+}
+
 /* Stop the world: in-service attempts freeze with their remaining work and
  * resume when the pause ends. */
 static void set_paused(msim_sim *sim, service *s, bool paused)
 {
     if (paused == s->paused) return;
-    msim_time now = msim_now(sim);
     s->paused = paused;
-    if (paused) s->pause_start = now;
+    if (paused) s->pause_start = msim_now(sim);
     for (uint32_t i = 0; i < s->nreps; i++) {
-        for (msim_attempt *a = s->reps[i].serving.head; a; a = a->next) {
-            if (paused) {
-                msim_cancel(sim, &a->done);
-                a->work += now - a->started;
-            } else {
-                a->due += now - s->pause_start;
-                a->started = now;
-                a->done = msim_at(sim, a->due, complete, a, 0);
-            }
-        }
+        pause_list(sim, s, &s->reps[i].serving, paused, complete);
+        pause_list(sim, s, &s->reps[i].side, paused, complete_side);
     }
 }
 
@@ -439,6 +586,7 @@ static void service_apply(msim_sim *sim, msim_component *self, const msim_condit
         s->workers = llround((double)s->cfg->workers * c->workers_factor);
         if (s->workers < 0) s->workers = 0;
     }
+    s->lost = c->lose_inflight;
     set_replicas_down(sim, s, c->replicas_down, c->lose_inflight);
     set_paused(sim, s, c->paused > 0);
     update_capacity_gauges(sim, s);
@@ -458,6 +606,7 @@ static void register_metrics(msim_sim *sim, service *s)
     s->m_cancelled = msim_counter(sim, c, "cancelled", "attempts", MSIM_ROLE_NONE);
     s->m_failed_down = msim_counter(sim, c, "lost_to_crash", "attempts", MSIM_ROLE_NONE);
     s->m_queued = msim_counter(sim, c, "queued", "attempts", MSIM_ROLE_NONE);
+    s->m_probes = msim_counter(sim, c, "probes", "attempts", MSIM_ROLE_NONE);
     s->m_departures = msim_counter(sim, c, "departures", "attempts", MSIM_ROLE_DEPARTURES);
     s->m_sojourn = msim_counter(sim, c, "sojourn", "s", MSIM_ROLE_SOJOURN);
     s->g_queue = msim_gauge_new(sim, c, "queue", "attempts", MSIM_ROLE_QUEUE);
@@ -487,6 +636,7 @@ static int service_init(msim_sim *sim, msim_component *self, const void *cfg, ms
     s->rng_work = msim_stream(sim, self->name, "service");
     s->rng_route = msim_stream(sim, self->name, "routing");
     s->rng_errors = msim_stream(sim, self->name, "errors");
+    s->rng_probe = msim_stream(sim, self->name, "probes");
     register_metrics(sim, s);
     return 0;
 }
@@ -541,6 +691,12 @@ static const msim_mechanism service_mechanisms[] = {
      disable_abandoned_work},
     {"long_queues", "bound each queue to one waiting attempt per worker", disable_long_queues},
 };
+
+uint32_t msim_replicas(const msim_component *target)
+{
+    if (!target || target->kind != &msim_service_kind) return 0;
+    return ((const service *)target)->nreps;
+}
 
 const msim_kind msim_service_kind = {
     .name = "service",

@@ -64,7 +64,8 @@ static const msim_trigger_kind load_trigger = {
 
 static const msim_choice inflight_modes[] = {
     {"fail", "attempts held by a downed replica fail at once (connection reset)"},
-    {"lose", "they vanish; their senders wait for their timeouts (host lost)"},
+    {"lose", "they vanish, and so does traffic a balancer still sends them; their senders wait "
+             "for their timeouts (host lost)"},
     {NULL, NULL},
 };
 
@@ -95,6 +96,36 @@ static void fold_capacity(const void *cfg, msim_conditions *c)
 static const msim_trigger_kind capacity_trigger = {
     "capacity", "less capacity: replicas down, fewer workers, slower service (CPU cut)",
     &capacity_schema, MSIM_COND_CAPACITY, fold_capacity};
+
+/* ---- blackhole ---------------------------------------------------------------------- */
+
+typedef struct blackhole_cfg {
+    msim_trigger_common common;
+    int64_t replicas;
+} blackhole_cfg;
+
+static const msim_param blackhole_params[] = {
+    MSIM_TRIGGER_COMMON_PARAMS(blackhole_cfg),
+    {"replicas", &msim_type_int, offsetof(blackhole_cfg, replicas), "1", 1, 65535,
+     "replicas (the highest-numbered) that swallow every attempt without an answer", NULL, NULL},
+};
+static const msim_schema blackhole_schema = MSIM_SCHEMA(
+    "blackhole trigger", "hosts that stop answering", blackhole_params, blackhole_cfg, NULL);
+
+/* A black-holed host is a lost host whose address still receives traffic: the
+ * service's own routing drops it at once (endpoint removal), but a balancer
+ * keeps sending it pinned attempts until health checks or outlier detection
+ * notice; those attempts, and the ones it held, vanish. */
+static void fold_blackhole(const void *cfg, msim_conditions *c)
+{
+    const blackhole_cfg *t = cfg;
+    c->replicas_down += (int)t->replicas;
+    c->lose_inflight = true;
+}
+
+static const msim_trigger_kind blackhole_trigger = {
+    "blackhole", "hosts stop answering: what they hold and what a balancer still sends them vanish",
+    &blackhole_schema, MSIM_COND_CAPACITY, fold_blackhole};
 
 /* ---- latency ------------------------------------------------------------------------ */
 
@@ -168,7 +199,8 @@ static const msim_trigger_kind pause_trigger = {
 /* ---- the registry of trigger kinds ------------------------------------------------------- */
 
 static const msim_trigger_kind *const trigger_kinds[] = {
-    &load_trigger, &capacity_trigger, &latency_trigger, &errors_trigger, &pause_trigger,
+    &load_trigger, &capacity_trigger, &blackhole_trigger, &latency_trigger, &errors_trigger,
+    &pause_trigger,
 };
 
 const msim_trigger_kind *const *msim_trigger_kinds(size_t *count)

@@ -11,6 +11,8 @@ extern const test_case dist_tests[];        /* unit/dist.c */
 extern const test_case hist_tests[];        /* unit/hist.c */
 extern const test_case oscillation_tests[]; /* unit/oscillation.c */
 extern const test_case engine_tests[];      /* unit/engine.c: retries, triggers, ledger */
+extern const test_case balancer_tests[];    /* unit/balancer.c: pick policies, health checks, panic, ejection, CDN */
+extern const test_case mitigations_tests[]; /* unit/mitigations.c: budgets, throttles, breakers, hedging */
 extern const test_case torture_tests[];     /* unit/torture.c: allocation failures */
 extern const test_case theory_tests[];      /* theory.c: queueing theory through CIs */
 extern const test_case determinism_tests[]; /* determinism.c */

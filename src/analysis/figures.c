@@ -163,8 +163,39 @@ static int top_column(const msim_result *r, msim_role role, msim_agg agg, uint32
     return best;
 }
 
+/* ---- health churn ------------------------------------------------------------------------
+ * Balancers count the hosts they take out of rotation or put back. A few such
+ * changes are health checking doing its job; many per minute, far above the
+ * baseline, are hosts flapping: the load they shed sinks the others, which
+ * fail their checks in turn (the CDN that "rang"). */
+
+static double per_minute(const msim_result *r, msim_role role, uint32_t w0, uint32_t w1)
+{
+    double secs = 0;
+    for (uint32_t w = w0; w < w1; w++)
+        secs += window_len_s(r, w);
+    return secs > 0 ? 60 * msim_result_role_sum(r, role, MSIM_AGG_SUM, w0, w1) / secs : NAN;
+}
+
+static void health_signal(msim_verdict *v, const msim_result *r, uint32_t w0, uint32_t w1)
+{
+    char t[160];
+    uint32_t b0, b1;
+    msim_result_phase_windows(r, MSIM_PHASE_BEFORE, &b0, &b1);
+    double now = per_minute(r, MSIM_ROLE_HEALTH_CHANGES, w0, w1);
+    double base = per_minute(r, MSIM_ROLE_HEALTH_CHANGES, b0, b1);
+    double top;
+    int c = top_column(r, MSIM_ROLE_HEALTH_CHANGES, MSIM_AGG_SUM, w0, w1, &top);
+    if (c < 0 || isnan(now) || now < 2 || !grew(now, base, 3)) return;
+    snprintf(t, sizeof t,
+             "health churn: %.1f hosts in or out of rotation per minute at %s (baseline %.1f)", now,
+             r->cols[c].component, isnan(base) ? 0.0 : base);
+    add_signal(v, "health_churn", now, base, t);
+}
+
 void msim__mitigation_signals(msim_verdict *v, const msim_result *r, uint32_t w0, uint32_t w1)
 {
+    health_signal(v, r, w0, w1); /* not a mitigation, but read over the same span */
     char t[160];
     double top;
     int c = top_column(r, MSIM_ROLE_RETRIES_DENIED, MSIM_AGG_SUM, w0, w1, &top);

@@ -298,7 +298,8 @@ static void balancer_accept(msim_sim *sim, msim_component *self, msim_attempt *c
     }
     fa->number = ca->number;
     fa->expires = ca->expires; /* the deadline travels on */
-    fa->cls = MSIM_CLS_PINNED;
+    /* pinned to the host it picked; the priority class travels on */
+    fa->cls = (uint8_t)(MSIM_CLS_PINNED | (ca->cls & (0xFu << MSIM_CLS_PRIORITY_SHIFT)));
     fa->slot = h->replica;
     fa->ctx = ca;
     ca->slot = (uint16_t)(h - b->hosts);

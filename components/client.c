@@ -27,7 +27,7 @@
 #include "limiter.h"
 #include "retry.h"
 
-enum { ARRIVAL_POISSON, ARRIVAL_CONSTANT, ARRIVAL_CLOSED };
+enum { ARRIVAL_POISSON, ARRIVAL_CONSTANT, ARRIVAL_CLOSED, ARRIVAL_CALLS };
 
 /* The mitigations' entry points stay out of line, so that a client without
  * them runs the same short paths as before they existed. */
@@ -57,6 +57,7 @@ typedef struct client_cfg {
     envoy_cb_cfg circuit_breakers;
     breaker_cfg breaker;
     aws_limiter_cfg rate_limiter;
+    int priority; /* MSIM_PRIORITY_*, carried in each attempt's cls */
 } client_cfg;
 
 /* ---- parameters --------------------------------------------------------------- */
@@ -65,6 +66,8 @@ static const msim_choice arrivals[] = {
     {"poisson", "open loop: exponential gaps at `rate`"},
     {"constant", "open loop: one request every 1/`rate`"},
     {"closed", "closed loop: `users` each send a request, wait for it, think, repeat"},
+    {"calls", "no load of its own: it makes the requests of a service's `calls` (a dependency "
+              "edge, with this client's timeouts and retries)"},
     {NULL, NULL},
 };
 
@@ -74,6 +77,14 @@ static const msim_param step_params[] = {
     {"rate", &msim_type_rate, offsetof(step_cfg, rate), NULL, 0, 1e300, "the new rate", NULL, NULL},
     {"ramp", &msim_type_duration, offsetof(step_cfg, ramp), "0s", 0, 1e300,
      "reach it linearly over this long (0: a step)", NULL, NULL},
+};
+
+/* In the order of MSIM_PRIORITY_* (request.h). */
+static const msim_choice priorities[] = {
+    {"default", "ordinary traffic"},
+    {"critical", "shed last: only once no lower class is left to shed"},
+    {"sheddable", "shed first (batch, prefetch, retries you can live without)"},
+    {NULL, NULL},
 };
 
 static const msim_schema step_schema =
@@ -107,6 +118,9 @@ static const msim_param client_params[] = {
      "a classic circuit breaker around the client's attempts", &breaker_schema, NULL},
     {"rate_limiter", &msim_type_struct, offsetof(client_cfg, rate_limiter), NULL, MSIM_UNBOUNDED,
      "the AWS SDK adaptive mode's client-side rate limiter", &aws_limiter_schema, NULL},
+    {"priority", &msim_type_enum, offsetof(client_cfg, priority), "default", MSIM_UNBOUNDED,
+     "the class its attempts carry; services with shed_by_priority shed lower classes first",
+     priorities, NULL},
 };
 
 static int check_client(msim_bind *b, const msim_node *n, void *p)
@@ -114,7 +128,8 @@ static int check_client(msim_bind *b, const msim_node *n, void *p)
     client_cfg *c = p;
     if (c->arrival == ARRIVAL_CLOSED && c->users < 1)
         return msim_bind_fail(b, n, -MSIM_EMISSING, "a closed-loop client needs users: (>= 1)");
-    if (c->arrival != ARRIVAL_CLOSED && c->rate <= 0 && c->schedule.n == 0)
+    if ((c->arrival == ARRIVAL_POISSON || c->arrival == ARRIVAL_CONSTANT) && c->rate <= 0 &&
+        c->schedule.n == 0)
         return msim_bind_fail(b, n, -MSIM_EMISSING,
                               "an open-loop client needs rate: (e.g. 100/s) or a schedule:");
     const step_cfg *s = c->schedule.items;
@@ -154,6 +169,15 @@ typedef struct hedge {
     uint32_t next; /* free list: index + 1 of the next free record, 0 at the end */
 } hedge;
 
+/* A request made for another component: whom to tell when it ends. Found by
+ * index (msim_request.user), free ones chained through `next`. */
+typedef struct call_rec {
+    msim_call_done done;
+    void *ctx;
+    uint64_t tag;
+    uint32_t next;
+} call_rec;
+
 /* A send waiting for a token of the AWS rate limiter. */
 typedef struct waiting_send {
     msim_request *r;
@@ -178,6 +202,9 @@ typedef struct client {
     double peak;              /* thinning: the rate candidates are drawn at */
     msim_time last_arrival;   /* constant arrivals */
     bool retries_off;         /* diagnose switched retries off */
+    uint8_t cls;              /* its attempts' cls: the priority class */
+    call_rec *calls;          /* arrival: calls — the requests' callers */
+    uint32_t ncalls, calls_cap, calls_free;
     uint8_t *user_alive;      /* closed loop */
     int64_t users_target, users_cap;
 
@@ -482,11 +509,12 @@ static void send_attempt(msim_sim *sim, client *c, msim_request *r, uint32_t n, 
     msim_attempt *a = msim_attempt_new(sim, r, &c->base, c->target);
     if (!a) return;
     a->number = (uint16_t)n;
+    a->cls = c->cls;
     if (n > 1) msim_count(sim, c->m_retries, 1);
     msim_count(sim, c->m_attempts, 1);
     msim_time now = msim_now(sim), t = c->cfg->timeout;
     msim_time expires = t == MSIM_NEVER ? MSIM_NEVER : now + t;
-    if (c->cfg->deadline != MSIM_NEVER && r->deadline < expires) expires = r->deadline;
+    if (r->deadline < expires) expires = r->deadline;
     a->expires = expires;
     /* An attempt answered at once (rejected, say) needs no timer; if it is
      * still out, arm its timeout. */
@@ -554,7 +582,7 @@ static void limiter_pump(msim_sim *sim, void *obj, uint64_t arg)
     c->pumping = true;
     while (c->wait_len) {
         waiting_send w = c->waiting[c->wait_head];
-        bool late = c->cfg->deadline != MSIM_NEVER && msim_now(sim) >= w.r->deadline;
+        bool late = msim_now(sim) >= w.r->deadline;
         if (!late && !aws_limiter_take(&c->lim, msim_time_to_s(msim_now(sim)))) break;
         c->wait_head = (c->wait_head + 1) % c->wait_cap;
         c->wait_len--;
@@ -588,13 +616,18 @@ static COLD bool may_send(msim_sim *sim, client *c, msim_request *r, uint32_t n,
     return pre_send(sim, c, r, n, prev);
 }
 
+static void call_finished(msim_sim *sim, client *c, uint32_t i, int ok);
+
 static void end_request(msim_sim *sim, client *c, msim_request *r, int ok)
 {
     uint32_t user = r->user;
     if (c->mitig) c->requests_out--;
     msim_gauge_add(sim, c->g_inflight, -1);
     msim_request_finish(sim, r, ok);
-    if (c->cfg->arrival == ARRIVAL_CLOSED) user_next(sim, c, user);
+    if (c->cfg->arrival == ARRIVAL_CLOSED)
+        user_next(sim, c, user);
+    else if (c->cfg->arrival == ARRIVAL_CALLS)
+        call_finished(sim, c, user, ok);
 }
 
 static void fail_request(msim_sim *sim, client *c, msim_request *r, msim_cause cause)
@@ -646,7 +679,7 @@ static msim_time retry_delay(client *c, msim_request *r, uint32_t n)
 
 static bool past_deadline(msim_sim *sim, const client *c, const msim_request *r, msim_time delay)
 {
-    return c->cfg->deadline != MSIM_NEVER && msim_now(sim) + delay >= r->deadline;
+    return r->deadline != MSIM_NEVER && msim_now(sim) + delay >= r->deadline;
 }
 
 /* Retry attempt n (which failed with `cause`) after `delay`. */
@@ -772,12 +805,13 @@ static void hedge_send(msim_sim *sim, client *c, msim_request *r, hedge *h, uint
     msim_attempt *a = msim_attempt_new(sim, r, &c->base, c->target);
     if (!a) return;
     a->number = (uint16_t)n;
+    a->cls = c->cls;
     h->gen = c->brk.gen;
     if (n > 1) msim_count(sim, c->m_retries, 1); /* gRPC counts hedges as retries */
     msim_count(sim, c->m_attempts, 1);
     msim_time now = msim_now(sim), t = c->cfg->timeout;
     msim_time expires = t == MSIM_NEVER ? MSIM_NEVER : now + t;
-    if (c->cfg->deadline != MSIM_NEVER && r->deadline < expires) expires = r->deadline;
+    if (r->deadline < expires) expires = r->deadline;
     a->expires = expires;
     h->live[h->nlive++] = a;
     if (msim_send(sim, a) && expires != MSIM_NEVER)
@@ -865,14 +899,14 @@ static void hedge_timeout(msim_sim *sim, client *c, msim_attempt *a)
     msim_request *r = a->req;
     hedge_outcome(sim, c, r, a, false);
     msim_abandon(sim, a);
-    bool deadline = c->cfg->deadline != MSIM_NEVER && msim_now(sim) >= r->deadline;
+    bool deadline = msim_now(sim) >= r->deadline;
     hedge_failed(sim, c, r, deadline ? MSIM_CAUSE_DEADLINE : MSIM_CAUSE_TIMEOUT);
 }
 
 /* Attempt n of r timed out; it has been abandoned. */
 static void timed_out(msim_sim *sim, client *c, msim_request *r, uint32_t n)
 {
-    bool deadline = c->cfg->deadline != MSIM_NEVER && msim_now(sim) >= r->deadline;
+    bool deadline = msim_now(sim) >= r->deadline;
     after_failure(sim, c, r, n, deadline ? MSIM_CAUSE_DEADLINE : MSIM_CAUSE_TIMEOUT);
 }
 
@@ -1052,14 +1086,26 @@ static void spawn_users(msim_sim *sim, client *c)
 
 /* ---- hooks ------------------------------------------------------------------------------ */
 
+/* A calls client is an edge inside the system, not one of its users: its
+ * columns keep their names but none counts as the system's offered load,
+ * goodput or latency. */
+static msim_role role(const client *c, msim_role r)
+{
+    return c->cfg->arrival == ARRIVAL_CALLS ? MSIM_ROLE_NONE : r;
+}
+
+static bool open_loop(const client *c)
+{
+    return c->cfg->arrival == ARRIVAL_POISSON || c->cfg->arrival == ARRIVAL_CONSTANT;
+}
+
 static void register_metrics(msim_sim *sim, client *c)
 {
     msim_component *s = &c->base;
-    c->m_offered = msim_counter(sim, s, "offered", "requests", MSIM_ROLE_OFFERED);
-    if (c->cfg->arrival != ARRIVAL_CLOSED)
-        c->m_nominal = msim_counter(sim, s, "nominal", "requests", MSIM_ROLE_NOMINAL);
-    c->m_success = msim_counter(sim, s, "successes", "requests", MSIM_ROLE_GOODPUT);
-    c->m_failed = msim_counter(sim, s, "failed", "requests", MSIM_ROLE_FAILED);
+    c->m_offered = msim_counter(sim, s, "offered", "requests", role(c, MSIM_ROLE_OFFERED));
+    if (open_loop(c)) c->m_nominal = msim_counter(sim, s, "nominal", "requests", MSIM_ROLE_NOMINAL);
+    c->m_success = msim_counter(sim, s, "successes", "requests", role(c, MSIM_ROLE_GOODPUT));
+    c->m_failed = msim_counter(sim, s, "failed", "requests", role(c, MSIM_ROLE_FAILED));
     static const char *const cause_col[] = {
 #define CAUSE_COL(id, name, doc) "failed_" name,
         MSIM_CAUSE_MAP(CAUSE_COL)
@@ -1067,13 +1113,13 @@ static void register_metrics(msim_sim *sim, client *c)
     };
     for (int i = 0; i < MSIM_CAUSE_COUNT; i++)
         c->m_failed_cause[i] = msim_counter(sim, s, cause_col[i], "requests", MSIM_ROLE_NONE);
-    c->m_attempts = msim_counter(sim, s, "attempts", "attempts", MSIM_ROLE_ATTEMPTS);
-    c->m_retries = msim_counter(sim, s, "retries", "attempts", MSIM_ROLE_RETRIES);
-    c->m_timeouts = msim_counter(sim, s, "timeouts", "attempts", MSIM_ROLE_TIMEOUTS);
+    c->m_attempts = msim_counter(sim, s, "attempts", "attempts", role(c, MSIM_ROLE_ATTEMPTS));
+    c->m_retries = msim_counter(sim, s, "retries", "attempts", role(c, MSIM_ROLE_RETRIES));
+    c->m_timeouts = msim_counter(sim, s, "timeouts", "attempts", role(c, MSIM_ROLE_TIMEOUTS));
     c->m_errors = msim_counter(sim, s, "errors", "attempts", MSIM_ROLE_NONE);
-    c->m_rejections = msim_counter(sim, s, "rejections", "attempts", MSIM_ROLE_REJECTED);
-    c->lat = msim_latency_new(sim, s, "latency", MSIM_ROLE_LATENCY);
-    c->g_inflight = msim_gauge_new(sim, s, "inflight", "requests", MSIM_ROLE_INFLIGHT);
+    c->m_rejections = msim_counter(sim, s, "rejections", "attempts", role(c, MSIM_ROLE_REJECTED));
+    c->lat = msim_latency_new(sim, s, "latency", role(c, MSIM_ROLE_LATENCY));
+    c->g_inflight = msim_gauge_new(sim, s, "inflight", "requests", role(c, MSIM_ROLE_INFLIGHT));
 }
 
 /* Each mechanism's columns exist only when it is configured; names follow the
@@ -1151,6 +1197,7 @@ static int client_init(msim_sim *sim, msim_component *self, const void *cfg, msi
 {
     client *c = (client *)self;
     c->cfg = cfg;
+    c->cls = (uint8_t)(c->cfg->priority << MSIM_CLS_PRIORITY_SHIFT);
     c->target = msim_component_at(sim, c->cfg->target.index);
     c->arrivals = msim_stream(sim, self->name, "arrivals");
     c->backoff = msim_stream(sim, self->name, "backoff");
@@ -1171,6 +1218,7 @@ static void client_start(msim_sim *sim, msim_component *self)
     if (c->finagle_on) msim_gauge_set(sim, c->g_budget, (double)finagle_balance(&c->finagle, 0));
     if (c->throttle_on) msim_gauge_set(sim, c->g_tokens, (double)c->throttle.milli / 1000);
     if (c->quota_on) msim_gauge_set(sim, c->g_quota, (double)c->quota.available);
+    if (c->cfg->arrival == ARRIVAL_CALLS) return; /* requests come from its callers */
     if (c->cfg->arrival != ARRIVAL_CLOSED) {
         c->last_arrival = -MSIM_SEC * 1000000; /* the first constant arrival is at 0 */
         schedule_open(sim, c);
@@ -1191,6 +1239,7 @@ static void client_apply(msim_sim *sim, msim_component *self, const msim_conditi
     client *c = (client *)self;
     c->load_factor = cond->load_factor;
     c->load_add = cond->load_add;
+    if (c->cfg->arrival == ARRIVAL_CALLS) return; /* its load is its callers' */
     if (c->cfg->arrival != ARRIVAL_CLOSED) {
         msim_cancel(sim, &c->next);
         schedule_open(sim, c);
@@ -1214,7 +1263,60 @@ static void client_apply(msim_sim *sim, msim_component *self, const msim_conditi
 static void client_window(msim_sim *sim, msim_component *self, msim_time t0, msim_time t1)
 {
     client *c = (client *)self;
-    if (c->cfg->arrival != ARRIVAL_CLOSED) msim_count(sim, c->m_nominal, nominal(c, t0, t1));
+    if (open_loop(c)) msim_count(sim, c->m_nominal, nominal(c, t0, t1));
+}
+
+/* ---- calls: requests made for a service's dependencies --------------------------------- */
+
+static int client_call(msim_sim *sim, msim_component *self, msim_time deadline, msim_call_done done,
+                       void *ctx, uint64_t tag)
+{
+    client *c = (client *)self;
+    if (!c->calls_free) { /* grow the records; they are few: one per call in flight */
+        uint32_t cap = c->calls_cap ? 2 * c->calls_cap : 256;
+        call_rec *nc = msim_arena_alloc(sim, cap * sizeof *nc);
+        if (!nc) return -MSIM_ENOMEM;
+        if (c->calls_cap) memcpy(nc, c->calls, c->calls_cap * sizeof *nc);
+        for (uint32_t i = c->calls_cap; i < cap; i++)
+            nc[i].next = i + 1 < cap ? i + 2 : 0;
+        c->calls = nc;
+        c->calls_free = c->calls_cap + 1;
+        c->calls_cap = cap;
+    }
+    uint32_t i = c->calls_free - 1;
+    c->calls_free = c->calls[i].next;
+    c->calls[i] = (call_rec){done, ctx, tag, 0};
+    msim_request *r = msim_request_new(sim, &c->base);
+    if (!r) return -MSIM_ENOMEM;
+    r->user = i;
+    msim_time own = c->cfg->deadline == MSIM_NEVER ? MSIM_NEVER : msim_now(sim) + c->cfg->deadline;
+    r->deadline = deadline < own ? deadline : own;
+    if (r->deadline <= msim_now(sim)) { /* the caller's deadline has passed already */
+        msim_count(sim, c->m_offered, 1);
+        msim_gauge_add(sim, c->g_inflight, 1);
+        fail_request(sim, c, r, MSIM_CAUSE_DEADLINE);
+        return 0;
+    }
+    msim_count(sim, c->m_offered, 1);
+    msim_gauge_add(sim, c->g_inflight, 1);
+    if (c->mitig)
+        start_mitigated(sim, c, r);
+    else
+        send_attempt(sim, c, r, 1, MSIM_CAUSE_TIMEOUT);
+    return 0;
+}
+
+static bool client_is_caller(const void *cfg)
+{
+    return ((const client_cfg *)cfg)->arrival == ARRIVAL_CALLS;
+}
+
+static void call_finished(msim_sim *sim, client *c, uint32_t i, int ok)
+{
+    call_rec rec = c->calls[i];
+    c->calls[i].next = c->calls_free;
+    c->calls_free = i + 1;
+    rec.done(sim, rec.ctx, rec.tag, ok ? MSIM_STATUS_OK : MSIM_STATUS_ERROR);
 }
 
 static void disable_retries(msim_sim *sim, msim_component *self)
@@ -1234,10 +1336,12 @@ const msim_kind msim_client_kind = {
            "timeouts and retries",
     .schema = &client_schema,
     .size = sizeof(client),
-    .roles = MSIM_KIND_SOURCE,
+    .roles = MSIM_KIND_SOURCE | MSIM_KIND_CALLER,
     .conditions = MSIM_COND_LOAD,
     .init = client_init,
     .start = client_start,
+    .call = client_call,
+    .is_caller = client_is_caller,
     .on_response = client_response,
     .apply = client_apply,
     .on_window = client_window,

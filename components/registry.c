@@ -7,6 +7,8 @@
 extern const msim_kind msim_client_kind;
 extern const msim_kind msim_service_kind;
 extern const msim_kind msim_balancer_kind;
+extern const msim_kind msim_cache_kind;
+extern const msim_kind msim_jobqueue_kind;
 
 /* Instances are set up in this order: a balancer reads its services' replica
  * counts in init, so services come first. */
@@ -14,6 +16,8 @@ static const msim_kind *const kinds[] = {
     &msim_client_kind,
     &msim_service_kind,
     &msim_balancer_kind,
+    &msim_cache_kind,
+    &msim_jobqueue_kind,
 };
 
 const msim_kind *const *msim_kinds(size_t *count)

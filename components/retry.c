@@ -19,7 +19,7 @@ const msim_choice jitter_kinds[] = {
     {NULL, NULL},
 };
 
-static const msim_choice causes[] = {
+const msim_choice retry_causes[] = {
 #define CAUSE_CHOICE(id, name, doc) {name, doc},
     MSIM_CAUSE_MAP(CAUSE_CHOICE)
 #undef CAUSE_CHOICE
@@ -39,7 +39,7 @@ static const msim_param backoff_params[] = {
      "randomisation of the delay", jitter_kinds, NULL},
 };
 
-static const msim_schema backoff_schema = MSIM_SCHEMA(
+const msim_schema backoff_schema = MSIM_SCHEMA(
     "backoff", "delay before each retry", backoff_params, backoff_cfg, NULL);
 
 static const msim_choice styles[] = {
@@ -54,7 +54,7 @@ static const msim_param retry_params[] = {
      "attempts per request, the first included (gRPC maxAttempts); 1 disables retries", NULL,
      NULL},
     {"retry_on", &msim_type_flags, offsetof(retry_cfg, retry_on), "[timeout, error, rejected]",
-     MSIM_UNBOUNDED, "failure causes that are retried", causes, NULL},
+     MSIM_UNBOUNDED, "failure causes that are retried", retry_causes, NULL},
     {"backoff", &msim_type_struct, offsetof(retry_cfg, backoff), NULL, MSIM_UNBOUNDED,
      "delay before each retry", &backoff_schema, NULL},
     {"style", &msim_type_enum, offsetof(retry_cfg, style), "plain", MSIM_UNBOUNDED,

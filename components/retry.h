@@ -62,6 +62,8 @@ static inline bool retry_hedges(const retry_cfg *r)
 extern const msim_schema retry_schema;
 extern const msim_choice backoff_kinds[];
 extern const msim_choice jitter_kinds[];
+extern const msim_choice retry_causes[];  /* the msim_cause names, for retry_on lists */
+extern const msim_schema backoff_schema;  /* backoff_cfg, shared by every retrying caller */
 
 /* Delay before retry number n (1-based). *prev carries the previous delay for
  * decorrelated jitter (start it at 0). */

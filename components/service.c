@@ -19,22 +19,43 @@
  * time and, by default, wait in the queue like any attempt — which is why an
  * overloaded replica fails its health checks. `probe.path` gives them a
  * priority lane or a separate thread instead (the common mitigation).
+ *
+ * `calls` makes the service a caller too: after its own work an attempt calls
+ * its dependencies through clients with `arrival: calls` (calls.h), holding
+ * its worker until they answer — a thread-per-request server blocked on I/O.
+ *
+ * Overload control (docs/mitigations.md) lives in two policy files and is
+ * called through small hooks here: an admission limit per replica
+ * (admission.h: fixed, Netflix AIMD/Vegas/Gradient2, Envoy's gradient
+ * controller), queue disciplines with CoDel and adaptive LIFO and shedding by
+ * priority class (queue_policy.h), and `stop_expired`, which frees the worker
+ * of an attempt whose deadline passes in service. With none configured `adm`
+ * and `qp` are NULL and each hook is one untaken branch.
  */
 #include <math.h>
 #include <stddef.h>
 
 #include "metasim.h"
 
-enum { DISC_FIFO, DISC_LIFO };
+#include "admission.h"
+#include "calls.h"
+#include "queue_policy.h"
+
+/* Overload control's entry points stay out of line, so that a service
+ * without it runs the same short paths as before it existed. */
+#if defined(__GNUC__)
+#define COLD __attribute__((noinline, cold))
+#else
+#define COLD
+#endif
+
 enum { ROUTE_ROUND_ROBIN, ROUTE_RANDOM, ROUTE_LEAST, ROUTE_P2C };
 enum { SLOW_NONE, SLOW_BUSY, SLOW_QUEUE, SLOW_IN_SYSTEM };
 enum { PROBE_QUEUE, PROBE_PRIORITY, PROBE_SEPARATE };
-enum { AT_QUEUE = 1, AT_WORKER = 2, AT_SIDE = 3 }; /* msim_attempt.state while held here */
-
-typedef struct queue_cfg {
-    int64_t capacity;
-    int discipline;
-} queue_cfg;
+/* msim_attempt.state while held here. An attempt with calls holds its worker
+ * through them (AT_CALLING); one whose calls end during a pause waits for the
+ * pause's end with its status kept (AT_CALLED). */
+enum { AT_QUEUE = 1, AT_WORKER, AT_SIDE, AT_CALLING, AT_CALLED };
 
 typedef struct slowdown_cfg {
     int by;
@@ -49,21 +70,18 @@ typedef struct probe_cfg {
 typedef struct service_cfg {
     int64_t replicas, workers;
     queue_cfg queue;
+    admission_cfg admission;
     msim_dist service_time;
     probe_cfg probe;
     slowdown_cfg slowdown;
     int routing;
     bool cancel_on_timeout, drop_expired;
+    bool stop_expired, shed_by_priority;
     double errors;
+    calls_cfg calls;
 } service_cfg;
 
 /* ---- parameters --------------------------------------------------------------------- */
-
-static const msim_choice disciplines[] = {
-    {"fifo", "first in, first out"},
-    {"lifo", "last in, first out: the newest attempt is served first"},
-    {NULL, NULL},
-};
 
 static const msim_choice routings[] = {
     {"round_robin", "replicas in turn"},
@@ -80,16 +98,6 @@ static const msim_choice slowdown_by[] = {
     {"in_system", "queued + in service at the replica"},
     {NULL, NULL},
 };
-
-static const msim_param queue_params[] = {
-    {"capacity", &msim_type_count, offsetof(queue_cfg, capacity), "unlimited", 0, 1e12,
-     "attempts that may wait per replica; a full queue rejects at once", NULL, NULL},
-    {"discipline", &msim_type_enum, offsetof(queue_cfg, discipline), "fifo", MSIM_UNBOUNDED,
-     "order of service", disciplines, NULL},
-};
-
-static const msim_schema queue_schema =
-    MSIM_SCHEMA("queue", "the queue in front of each replica", queue_params, queue_cfg, NULL);
 
 static const msim_param slowdown_params[] = {
     {"by", &msim_type_enum, offsetof(slowdown_cfg, by), "none", MSIM_UNBOUNDED,
@@ -128,6 +136,9 @@ static const msim_param service_params[] = {
      "attempts served at once per replica (unlimited: a pure delay)", NULL, NULL},
     {"queue", &msim_type_struct, offsetof(service_cfg, queue), NULL, MSIM_UNBOUNDED,
      "the queue in front of each replica", &queue_schema, NULL},
+    {"admission", &msim_type_struct, offsetof(service_cfg, admission), NULL, MSIM_UNBOUNDED,
+     "a limit on the attempts each replica holds; over it an attempt is rejected at once",
+     &admission_schema, NULL},
     {"service_time", &msim_type_dist, offsetof(service_cfg, service_time), NULL, MSIM_UNBOUNDED,
      "worker time per attempt", NULL, NULL},
     {"probe", &msim_type_struct, offsetof(service_cfg, probe), NULL, MSIM_UNBOUNDED,
@@ -141,8 +152,19 @@ static const msim_param service_params[] = {
     {"drop_expired", &msim_type_bool, offsetof(service_cfg, drop_expired), "false",
      MSIM_UNBOUNDED, "drop an attempt whose deadline passed when it reaches the head of the queue",
      NULL, NULL},
+    {"stop_expired", &msim_type_bool, offsetof(service_cfg, stop_expired), "false", MSIM_UNBOUNDED,
+     "stop serving an attempt when its deadline passes: the worker is freed, the work is wasted",
+     NULL, NULL},
+    {"shed_by_priority", &msim_type_bool, offsetof(service_cfg, shed_by_priority), "false",
+     MSIM_UNBOUNDED,
+     "shed lower classes first (clients' priority): a full queue or limit pushes out a waiting "
+     "lower-class attempt; while CoDel drops, an arrival is refused if a higher class waits",
+     NULL, NULL},
     {"errors", &msim_type_fraction, offsetof(service_cfg, errors), "0", MSIM_UNBOUNDED,
      "share of attempts answered at once with an error, always", NULL, NULL},
+    {"calls", &msim_type_struct, offsetof(service_cfg, calls), NULL, MSIM_UNBOUNDED,
+     "dependencies called after the attempt's own work, holding its worker until they answer",
+     &calls_schema, NULL},
 };
 
 static const msim_schema service_schema = MSIM_SCHEMA(
@@ -175,11 +197,16 @@ typedef struct service {
     msim_time pause_start;
     bool cancel;         /* cancel_on_timeout, or switched on by diagnose */
     bool lost;           /* downed replicas were lost: pinned attempts vanish */
+    bool overload;       /* adm or qp: arrivals go through admit() */
+    bool stop_expired;   /* cfg->stop_expired, kept where start() reads it */
     int64_t queue_cap;   /* queue.capacity, or bounded by diagnose */
     msim_rng rng_work, rng_route, rng_errors, rng_probe;
+    admission *adm; /* admission limits; NULL: none */
+    qpolicy *qp;    /* CoDel, adaptive LIFO, shedding by priority; NULL: none */
+    call_plan calls;
 
     msim_metric m_arrivals, m_rejected, m_errors, m_expired, m_cancelled, m_failed_down, m_probes;
-    msim_metric m_departures, m_sojourn, m_queued;
+    msim_metric m_departures, m_sojourn, m_queued, m_stopped;
     msim_gauge g_queue, g_busy, g_in_system, g_workers, g_queue_cap, g_up;
 } service;
 
@@ -292,6 +319,17 @@ static double slowdown(const service *s, const replica *r)
     return 1 + sl->coef * (sl->exponent == 1 ? n : pow(n, sl->exponent));
 }
 
+static void stop_expired_work(msim_sim *sim, void *obj, uint64_t arg);
+
+/* The timer that ends a's time on its worker: completion at a->due, or with
+ * stop_expired its deadline when that comes first. */
+static msim_timer arm_worker(msim_sim *sim, const service *s, msim_attempt *a, msim_time now)
+{
+    if (s->stop_expired && a->expires < a->due)
+        return msim_at(sim, a->expires > now ? a->expires : now, stop_expired_work, a, 0);
+    return msim_at(sim, a->due, complete, a, 0);
+}
+
 static void start(msim_sim *sim, service *s, replica *r, msim_attempt *a)
 {
     list_push(&r->serving, a);
@@ -308,27 +346,75 @@ static void start(msim_sim *sim, service *s, replica *r, msim_attempt *a)
     msim_time now = msim_now(sim);
     a->started = now;
     a->due = now + (msim_time)work;
-    a->done = msim_at(sim, a->due, complete, a, 0);
+    a->done = s->stop_expired ? arm_worker(sim, s, a, now) : msim_at(sim, a->due, complete, a, 0);
 }
 
 /* An attempt leaves this service (served, dropped or failed): keep the
  * Little's-law books. */
 static void depart(msim_sim *sim, service *s, msim_attempt *a)
 {
+    /* its admission permit, unless its sender's abandonment released it */
+    if (s->adm && a->req && !(a->cls & MSIM_CLS_PROBE)) admission_release(sim, s->adm, a->slot);
     a->state = 0;
     msim_gauge_add(sim, s->g_in_system, -1);
     msim_count(sim, s->m_departures, 1);
     msim_count(sim, s->m_sojourn, msim_time_to_s(msim_now(sim) - a->enqueued));
 }
 
+/* Take a waiting attempt off its replica's queue. */
+static void unqueue(msim_sim *sim, service *s, replica *r, msim_attempt *a)
+{
+    list_remove(&r->queue, a);
+    msim_gauge_add(sim, s->g_queue, -1);
+    if (s->qp) qpolicy_unqueued(s->qp, (uint32_t)(r - s->reps), a);
+}
+
+static void respond_rejected(msim_sim *sim, void *obj, uint64_t arg)
+{
+    (void)arg;
+    msim_respond(sim, obj, MSIM_STATUS_REJECTED);
+}
+
+/* An attempt leaves to shed load (CoDel dropped it, or it was pushed out for
+ * a higher class): answered rejected, at once but through an event, so that
+ * its sender's retry cannot come back in while the service is mid-change. */
+static void shed(msim_sim *sim, service *s, msim_attempt *a)
+{
+    msim_count(sim, s->m_rejected, 1);
+    depart(sim, s, a);
+    msim_at(sim, msim_now(sim), respond_rejected, a, 0);
+}
+
+/* The next attempt by the queue policy (queue_policy.c): from the end its
+ * discipline serves, shedding those CoDel drops. */
+static COLD msim_attempt *policy_take(msim_sim *sim, service *s, replica *r)
+{
+    uint32_t i = (uint32_t)(r - s->reps);
+    for (;;) {
+        bool newest = qpolicy_newest_first(sim, s->qp, i, r->queue.len, s->queue_cap);
+        msim_attempt *a = newest ? r->queue.tail : r->queue.head;
+        if (!a) return NULL;
+        unqueue(sim, s, r, a);
+        if (!qpolicy_drops(sim, s->qp, i, a)) return a;
+        shed(sim, s, a);
+    }
+}
+
 /* Take the next attempt worth serving off a queue. */
 static msim_attempt *dequeue(msim_sim *sim, service *s, replica *r)
 {
     for (;;) {
-        msim_attempt *a = s->cfg->queue.discipline == DISC_LIFO ? r->queue.tail : r->queue.head;
+        msim_attempt *a;
+        if (s->qp) {
+            a = policy_take(sim, s, r);
+        } else {
+            a = s->cfg->queue.discipline == QUEUE_LIFO ? r->queue.tail : r->queue.head;
+            if (a) {
+                list_remove(&r->queue, a);
+                msim_gauge_add(sim, s->g_queue, -1);
+            }
+        }
         if (!a) return NULL;
-        list_remove(&r->queue, a);
-        msim_gauge_add(sim, s->g_queue, -1);
         if (!s->cfg->drop_expired || a->expires > msim_now(sim)) return a;
         msim_count(sim, s->m_expired, 1);
         depart(sim, s, a);
@@ -345,7 +431,23 @@ static void fill_workers(msim_sim *sim, service *s, replica *r)
     }
 }
 
-static void complete(msim_sim *sim, void *obj, uint64_t arg)
+/* The worker is done with a: answer it and take the next one. */
+static void release_worker(msim_sim *sim, service *s, msim_attempt *a, msim_status status)
+{
+    replica *r = &s->reps[a->slot];
+    if (s->adm && a->req && !(a->cls & MSIM_CLS_PROBE)) /* a round-trip sample */
+        admission_sample(sim, s->adm, a->slot, a->enqueued, false);
+    list_remove(&r->serving, a);
+    msim_gauge_add(sim, s->g_busy, -1);
+    msim_count(sim, s->base.m_work, msim_time_to_s(a->work));
+    depart(sim, s, a);
+    fill_workers(sim, s, r); /* before responding: a retry must not jump the queue */
+    msim_respond(sim, a, status);
+}
+
+/* stop_expired: the deadline passed in service. The worker is freed; the work
+ * done so far is wasted, and nobody is answered (the sender has given up). */
+static void stop_expired_work(msim_sim *sim, void *obj, uint64_t arg)
 {
     (void)arg;
     msim_attempt *a = obj;
@@ -356,9 +458,44 @@ static void complete(msim_sim *sim, void *obj, uint64_t arg)
     msim_gauge_add(sim, s->g_busy, -1);
     a->work += msim_now(sim) - a->started;
     msim_count(sim, s->base.m_work, msim_time_to_s(a->work));
+    msim_count(sim, s->m_stopped, 1);
     depart(sim, s, a);
-    fill_workers(sim, s, r); /* before responding: a retry must not jump the queue */
-    msim_respond(sim, a, MSIM_STATUS_OK);
+    fill_workers(sim, s, r);
+    msim_drop(sim, a);
+}
+
+/* The attempt's own work is done: answer it, or make its calls first. The
+ * time spent waiting on calls holds the worker but is not work. */
+static void complete(msim_sim *sim, void *obj, uint64_t arg)
+{
+    (void)arg;
+    msim_attempt *a = obj;
+    service *s = (service *)a->to;
+    a->done = MSIM_NO_TIMER;
+    if (a->state == AT_CALLED) {
+        release_worker(sim, s, a, (msim_status)a->status);
+        return;
+    }
+    a->work += msim_now(sim) - a->started;
+    if (calls_configured(&s->calls) && !(a->cls & MSIM_CLS_PROBE)) {
+        a->state = AT_CALLING;
+        calls_start(sim, &s->calls, a);
+        return;
+    }
+    release_worker(sim, s, a, MSIM_STATUS_OK);
+}
+
+/* The calls are done. A paused replica cannot answer until the pause ends. */
+static void calls_finished(msim_sim *sim, msim_attempt *a, msim_status status)
+{
+    service *s = (service *)a->to;
+    if (!s->paused) {
+        release_worker(sim, s, a, status);
+        return;
+    }
+    a->state = AT_CALLED;
+    a->status = (uint8_t)status;
+    a->started = a->due = s->pause_start; /* resumes with nothing left to do */
 }
 
 /* ---- probes on their own thread (probe.path: separate) ------------------------------------ */
@@ -415,6 +552,43 @@ static replica *route(service *s, const msim_attempt *a)
     return a->slot < s->nreps ? &s->reps[a->slot] : NULL;
 }
 
+static bool queue_full(const service *s, const replica *r)
+{
+    return !worker_free(s, r) && s->queue_cap != MSIM_UNLIMITED &&
+           (int64_t)r->queue.len >= s->queue_cap;
+}
+
+/* Overload control before an attempt is placed (admission.c, queue_policy.c):
+ * over its replica's admission limit, or facing a full queue, it is refused —
+ * unless a waiting attempt of a lower class can be pushed out to make room;
+ * shedding by priority while CoDel drops, it is refused if a higher class
+ * waits. An attempt whose sender already left takes no permit (nobody will
+ * sample it). */
+static COLD bool admit(msim_sim *sim, service *s, replica *r, msim_attempt *a)
+{
+    uint32_t i = (uint32_t)(r - s->reps);
+    if (s->qp && qpolicy_refuses(sim, s->qp, i, a)) {
+        msim_count(sim, s->m_rejected, 1);
+        msim_respond(sim, a, MSIM_STATUS_REJECTED);
+        return false;
+    }
+    for (;;) {
+        bool over = s->adm && a->req && !admission_allows(s->adm, i);
+        if (!over && !queue_full(s, r)) break;
+        msim_attempt *v = s->qp ? qpolicy_victim(sim, s->qp, i, r->queue.head, a) : NULL;
+        if (!v) {
+            if (over) admission_refused(sim, s->adm);
+            msim_count(sim, s->m_rejected, 1);
+            msim_respond(sim, a, MSIM_STATUS_REJECTED);
+            return false;
+        }
+        unqueue(sim, s, r, v);
+        shed(sim, s, v);
+    }
+    if (s->adm && a->req) admission_acquire(sim, s->adm, i);
+    return true;
+}
+
 static void service_accept(msim_sim *sim, msim_component *self, msim_attempt *a)
 {
     service *s = (service *)self;
@@ -442,9 +616,8 @@ static void service_accept(msim_sim *sim, msim_component *self, msim_attempt *a)
         start_side(sim, s, r, a);
         return;
     }
-    int64_t cap = s->queue_cap;
-    if (!r || (path == PROBE_QUEUE && !worker_free(s, r) && cap != MSIM_UNLIMITED &&
-               (int64_t)r->queue.len >= cap)) {
+    if (s->overload && r && !probe && !admit(sim, s, r, a)) return;
+    if (!r || (path == PROBE_QUEUE && queue_full(s, r))) {
         msim_count(sim, s->m_rejected, 1);
         msim_respond(sim, a, MSIM_STATUS_REJECTED);
         return;
@@ -454,32 +627,50 @@ static void service_accept(msim_sim *sim, msim_component *self, msim_attempt *a)
     a->work = 0;
     msim_gauge_add(sim, s->g_in_system, 1);
     if (worker_free(s, r) && r->queue.len == 0) {
+        if (s->qp) qpolicy_no_wait(sim, s->qp, a->slot);
         start(sim, s, r, a);
         return;
     }
     /* a priority probe goes where the next dequeue looks */
-    if (path == PROBE_PRIORITY && s->cfg->queue.discipline == DISC_FIFO)
+    if (path == PROBE_PRIORITY && queue_oldest_first(s->cfg->queue.discipline))
         list_push_front(&r->queue, a);
     else
         list_push(&r->queue, a);
+    if (s->qp) qpolicy_queued(s->qp, a->slot, a);
     a->state = AT_QUEUE;
     msim_count(sim, s->m_queued, 1);
     msim_gauge_add(sim, s->g_queue, 1);
 }
 
 /* A queued attempt leaves without service: its sender is gone. */
-static void cancel_queued(msim_sim *sim, service *s, replica *r, msim_attempt *a)
+static COLD void cancel_queued(msim_sim *sim, service *s, replica *r, msim_attempt *a)
 {
-    list_remove(&r->queue, a);
-    msim_gauge_add(sim, s->g_queue, -1);
+    unqueue(sim, s, r, a);
     msim_count(sim, s->m_cancelled, 1);
     depart(sim, s, a);
     msim_drop(sim, a);
 }
 
+/* The sender gave up on an attempt still here: the cancel releases its
+ * admission permit (Netflix samples it as a drop, Envoy not at all), then
+ * the service goes on as without limits. Out of line: a service without
+ * limits pays one branch. */
+static COLD void abandon_permit(msim_sim *sim, service *s, msim_attempt *a)
+{
+    if (a->state && !(a->cls & MSIM_CLS_PROBE)) { /* it holds one */
+        admission_sample(sim, s->adm, a->slot, a->enqueued, true);
+        admission_release(sim, s->adm, a->slot);
+    }
+    if (s->cancel && a->state == AT_QUEUE) cancel_queued(sim, s, &s->reps[a->slot], a);
+}
+
 static void service_abandon(msim_sim *sim, msim_component *self, msim_attempt *a)
 {
     service *s = (service *)self;
+    if (s->adm) {
+        abandon_permit(sim, s, a);
+        return;
+    }
     if (!s->cancel || a->state != AT_QUEUE) return;
     cancel_queued(sim, s, &s->reps[a->slot], a);
 }
@@ -509,7 +700,8 @@ static void take_down(msim_sim *sim, service *s, replica *r, bool lose)
             msim_gauge_add(sim, k == 0 ? s->g_busy : s->g_queue, -1);
             if (k == 0) {
                 msim_cancel(sim, &a->done);
-                a->work += msim_now(sim) - a->started;
+                if (a->state == AT_WORKER && !s->paused) a->work += msim_now(sim) - a->started;
+                if (a->state == AT_CALLING) calls_detach(&s->calls, a);
                 msim_count(sim, s->base.m_work, msim_time_to_s(a->work));
             }
             msim_count(sim, s->m_failed_down, 1);
@@ -520,6 +712,7 @@ static void take_down(msim_sim *sim, service *s, replica *r, bool lose)
                 msim_respond(sim, a, MSIM_STATUS_ERROR);
         }
     }
+    if (s->qp) qpolicy_emptied(s->qp, (uint32_t)(r - s->reps));
 }
 
 /* The highest-numbered replicas go down first. Routing is updated before any
@@ -540,18 +733,23 @@ static void set_replicas_down(msim_sim *sim, service *s, int down, bool lose)
 }
 
 /* Freeze or resume the attempts of one list: a frozen attempt keeps its
- * remaining time and resumes where it stopped. */
+ * remaining time and resumes where it stopped. One waiting on its calls has
+ * no timer to freeze: the calls go on (they are other services' work). */
 static void pause_list(msim_sim *sim, service *s, list *l, bool paused, msim_event_fn done)
 {
     msim_time now = msim_now(sim);
     for (msim_attempt *a = l->head; a; a = a->next) {
+        if (a->state == AT_CALLING) continue;
         if (paused) {
             msim_cancel(sim, &a->done);
             if (done == complete) a->work += now - a->started;
         } else {
             a->due += now - s->pause_start;
             a->started = now;
-            a->done = msim_at(sim, a->due, done, a, 0);
+            if (done == complete && a->state == AT_WORKER)
+                a->done = arm_worker(sim, s, a, now);
+            else
+                a->done = msim_at(sim, a->due, done, a, 0);
         }
     }
 }
@@ -599,7 +797,7 @@ static void service_apply(msim_sim *sim, msim_component *self, const msim_condit
 static void register_metrics(msim_sim *sim, service *s)
 {
     msim_component *c = &s->base;
-    s->m_arrivals = msim_counter(sim, c, "arrivals", "attempts", MSIM_ROLE_NONE);
+    s->m_arrivals = msim_counter(sim, c, "arrivals", "attempts", MSIM_ROLE_ARRIVALS);
     s->m_rejected = msim_counter(sim, c, "rejected", "attempts", MSIM_ROLE_NONE);
     s->m_errors = msim_counter(sim, c, "errors_injected", "attempts", MSIM_ROLE_NONE);
     s->m_expired = msim_counter(sim, c, "dropped_expired", "attempts", MSIM_ROLE_NONE);
@@ -611,7 +809,9 @@ static void register_metrics(msim_sim *sim, service *s)
     s->m_sojourn = msim_counter(sim, c, "sojourn", "s", MSIM_ROLE_SOJOURN);
     s->g_queue = msim_gauge_new(sim, c, "queue", "attempts", MSIM_ROLE_QUEUE);
     s->g_queue_cap = msim_gauge_new(sim, c, "queue_capacity", "attempts", MSIM_ROLE_QUEUE_CAP);
-    s->g_busy = msim_gauge_new(sim, c, "busy", "workers", MSIM_ROLE_BUSY);
+    /* a pure delay (unlimited workers) has no utilisation to add */
+    s->g_busy = msim_gauge_new(sim, c, "busy", "workers",
+                               s->cfg->workers == MSIM_UNLIMITED ? MSIM_ROLE_NONE : MSIM_ROLE_BUSY);
     s->g_workers = msim_gauge_new(sim, c, "workers", "workers", MSIM_ROLE_WORKERS);
     s->g_in_system = msim_gauge_new(sim, c, "in_system", "attempts", MSIM_ROLE_IN_SYSTEM);
     s->g_up = msim_gauge_new(sim, c, "replicas_up", "replicas", MSIM_ROLE_NONE);
@@ -638,7 +838,17 @@ static int service_init(msim_sim *sim, msim_component *self, const void *cfg, ms
     s->rng_errors = msim_stream(sim, self->name, "errors");
     s->rng_probe = msim_stream(sim, self->name, "probes");
     register_metrics(sim, s);
-    return 0;
+    if (s->cfg->stop_expired)
+        s->m_stopped = msim_counter(sim, self, "stopped_expired", "attempts", MSIM_ROLE_NONE);
+    int rc = admission_new(sim, self, &s->cfg->admission, s->nreps, &s->adm, err);
+    if (!rc) {
+        bool by_priority = s->cfg->shed_by_priority;
+        rc = qpolicy_new(sim, self, &s->cfg->queue, by_priority, s->nreps, &s->qp, err);
+    }
+    if (rc) return rc;
+    s->overload = s->adm || s->qp;
+    s->stop_expired = s->cfg->stop_expired;
+    return calls_init(sim, self, &s->calls, &s->cfg->calls, calls_finished, err);
 }
 
 static void service_start(msim_sim *sim, msim_component *self)
@@ -646,6 +856,7 @@ static void service_start(msim_sim *sim, msim_component *self)
     service *s = (service *)self;
     msim_gauge_set(sim, s->g_up, s->nup);
     update_capacity_gauges(sim, s);
+    if (s->adm) admission_start(sim, s->adm);
 }
 
 /* ---- mechanisms diagnose can switch off ------------------------------------------------------ */
@@ -677,8 +888,7 @@ static void disable_long_queues(msim_sim *sim, msim_component *self)
         replica *r = &s->reps[i];
         while ((int64_t)r->queue.len > bound) {
             msim_attempt *a = r->queue.tail;
-            list_remove(&r->queue, a);
-            msim_gauge_add(sim, s->g_queue, -1);
+            unqueue(sim, s, r, a);
             msim_count(sim, s->m_rejected, 1);
             depart(sim, s, a);
             msim_respond(sim, a, MSIM_STATUS_REJECTED);
@@ -701,7 +911,8 @@ uint32_t msim_replicas(const msim_component *target)
 const msim_kind msim_service_kind = {
     .name = "service",
     .section = "services",
-    .doc = "replicas x workers behind bounded fifo/lifo queues, with a service-time distribution",
+    .doc = "replicas x workers behind bounded queues (fifo, lifo, CoDel, adaptive LIFO) and "
+           "admission limits, with a service-time distribution",
     .schema = &service_schema,
     .size = sizeof(service),
     .roles = MSIM_KIND_TARGET,

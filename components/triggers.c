@@ -196,11 +196,67 @@ static const msim_trigger_kind pause_trigger = {
     "pause", "stop the world: the service does no work (GC pause, VM freeze); work resumes after",
     &pause_schema, MSIM_COND_PAUSE, fold_pause};
 
+/* ---- flush and invalidate (caches) -----------------------------------------------------------
+ * A cache acts on the edges of these (component.h, msim_conditions): what a
+ * flush loses is lost when it starts, and nothing refills until it ends. */
+
+typedef struct flush_cfg {
+    msim_trigger_common common;
+    double fraction;
+} flush_cfg;
+
+static const msim_param flush_params[] = {
+    MSIM_TRIGGER_COMMON_PARAMS(flush_cfg),
+    {"fraction", &msim_type_fraction, offsetof(flush_cfg, fraction), "100%", MSIM_UNBOUNDED,
+     "share of the entries lost when it starts, each chosen independently (100%: flush_all)",
+     NULL, NULL},
+};
+static const msim_schema flush_schema =
+    MSIM_SCHEMA("flush trigger", "a cache flush", flush_params, flush_cfg, NULL);
+
+static void fold_flush(const void *cfg, msim_conditions *c)
+{
+    const flush_cfg *t = cfg;
+    c->cache_lose = 1 - (1 - c->cache_lose) * (1 - t->fraction);
+    c->cache_down++;
+}
+
+static const msim_trigger_kind flush_trigger = {
+    "flush",
+    "a cache loses a share of its entries when it starts and is down while it lasts: every "
+    "lookup misses, nothing is stored (a restart; use a short duration for a plain flush_all)",
+    &flush_schema, MSIM_COND_CACHE, fold_flush};
+
+typedef struct invalidate_cfg {
+    msim_trigger_common common;
+    int64_t top;
+} invalidate_cfg;
+
+static const msim_param invalidate_params[] = {
+    MSIM_TRIGGER_COMMON_PARAMS(invalidate_cfg),
+    {"top", &msim_type_int, offsetof(invalidate_cfg, top), NULL, 1, 1e12,
+     "how many of the hottest keys (by popularity rank) are invalidated", NULL, NULL},
+};
+static const msim_schema invalidate_schema = MSIM_SCHEMA(
+    "invalidate trigger", "hot keys invalidated", invalidate_params, invalidate_cfg, NULL);
+
+static void fold_invalidate(const void *cfg, msim_conditions *c)
+{
+    const invalidate_cfg *t = cfg;
+    if (t->top > c->cache_invalidate_top) c->cache_invalidate_top = t->top;
+}
+
+static const msim_trigger_kind invalidate_trigger = {
+    "invalidate",
+    "a cache drops its `top` hottest keys when it starts and does not store them while it lasts "
+    "(a hot-key invalidation: a deploy that changes their version, a purge)",
+    &invalidate_schema, MSIM_COND_CACHE, fold_invalidate};
+
 /* ---- the registry of trigger kinds ------------------------------------------------------- */
 
 static const msim_trigger_kind *const trigger_kinds[] = {
     &load_trigger, &capacity_trigger, &blackhole_trigger, &latency_trigger, &errors_trigger,
-    &pause_trigger,
+    &pause_trigger, &flush_trigger, &invalidate_trigger,
 };
 
 const msim_trigger_kind *const *msim_trigger_kinds(size_t *count)

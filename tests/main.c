@@ -18,7 +18,10 @@ static const test_case *const suites[] = {
     eventq_tests, units_tests,  dist_tests,        hist_tests,   oscillation_tests,
     engine_tests, torture_tests, theory_tests, determinism_tests, golden_tests, analysis_tests, published_tests, examples_tests,
     mitigations_tests,
-    balancer_tests,
+    admission_tests,
+    balancer_tests, calls_tests,
+    cache_tests,
+    jobqueue_tests,
 };
 
 void test_fail(test_ctx *t, const char *file, int line, const char *fmt, ...)

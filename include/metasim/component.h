@@ -29,6 +29,9 @@
 typedef struct msim_component msim_component;
 typedef struct msim_kind msim_kind;
 
+/* How a request made for another component ended (see msim_kind.call). */
+typedef void (*msim_call_done)(msim_sim *sim, void *ctx, uint64_t tag, msim_status status);
+
 /* A mechanism that can sustain a failure, which `metasim diagnose` switches off
  * (after the trigger) to see whether the system then recovers. A kind lists
  * its own, so a new kind joins the diagnosis without changes to it. */
@@ -52,6 +55,14 @@ typedef struct msim_conditions {
     msim_time added_network; /* one-way delay added to each hop into it */
     double error_fraction;   /* services: share of attempts answered with an error */
     int paused;              /* services: > 0 during a stop-the-world pause */
+    /* Caches (MSIM_COND_CACHE). A cache acts on the edges: when cache_lose
+     * rises it drops that share of its entries (the rise's share of what
+     * survived, when flushes overlap); while cache_down > 0 every lookup
+     * misses and nothing is stored; when cache_invalidate_top rises the k
+     * hottest keys are dropped, and while it is > 0 they are not stored. */
+    double cache_lose;            /* share of entries lost (flushes combine: 1 - prod(1 - f)) */
+    int cache_down;               /* > 0 while a flush keeps the cache down */
+    int64_t cache_invalidate_top; /* the k hottest keys invalidated (the largest k active) */
 } msim_conditions;
 
 msim_conditions msim_conditions_neutral(void);
@@ -64,12 +75,14 @@ enum {
     MSIM_COND_LATENCY = 1u << 2,  /* added_latency, added_network */
     MSIM_COND_ERRORS = 1u << 3,   /* error_fraction */
     MSIM_COND_PAUSE = 1u << 4,    /* paused */
+    MSIM_COND_CACHE = 1u << 5,    /* cache_lose, cache_down, cache_invalidate_top */
 };
 
 /* What a kind can be in a topology. */
 enum {
     MSIM_KIND_SOURCE = 1u << 0, /* issues requests (clients) */
     MSIM_KIND_TARGET = 1u << 1, /* accepts attempts (services, balancers) */
+    MSIM_KIND_CALLER = 1u << 2, /* makes requests for other components (msim_kind.call) */
 };
 
 struct msim_kind {
@@ -103,6 +116,20 @@ struct msim_kind {
 
     const msim_mechanism *mechanisms; /* sustaining mechanisms it can switch off */
     size_t nmechanisms;
+
+    /* Make one request on behalf of another component — a service's call to
+     * its dependencies — with its own timeouts and retries, ending no later
+     * than `deadline` (MSIM_NEVER: no limit). `done(sim, ctx, tag, status)` is
+     * called exactly once, when the request succeeds (MSIM_STATUS_OK) or fails
+     * for good; possibly before `call` returns. Returns 0, or a negative
+     * MSIM_E* if the request could not be made. NULL: the kind makes no calls. */
+    int (*call)(msim_sim *sim, msim_component *self, msim_time deadline, msim_call_done done,
+                void *ctx, uint64_t tag);
+    /* Whether an instance so configured takes `call`s (a client with
+     * `arrival: calls`); NULL: every instance of a MSIM_KIND_CALLER kind does.
+     * Checked when the scenario loads, so a wrong reference is an error at
+     * its line, not at run time. */
+    bool (*is_caller)(const void *cfg);
 };
 
 /* The common base every instance embeds as its first member. */

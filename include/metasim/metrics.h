@@ -38,6 +38,7 @@ struct msim_component;
     X(BUSY, "busy", "workers busy")                                                               \
     X(WORKERS, "workers", "workers available")                                                    \
     X(IN_SYSTEM, "in_system", "attempts held by a service (queued or in service)")                \
+    X(ARRIVALS, "arrivals", "attempts that reached a service, from any sender")                   \
     X(DEPARTURES, "departures", "attempts that left a service after service")                     \
     X(SOJOURN, "sojourn", "seconds attempts spent in a service (sum over departures)")            \
     X(INFLIGHT, "inflight", "requests in flight at a source")                                     \
@@ -47,7 +48,15 @@ struct msim_component;
     X(BREAKER_OPEN, "breaker_open", "1 while a source's circuit breaker is open")                \
     X(HEALTH_CHANGES, "health_changes", "hosts a balancer took out of or put back in rotation")   \
     X(HEALTHY_HOSTS, "healthy_hosts", "hosts a balancer routes to (healthy and not ejected)")     \
-    X(HOST_HEALTH, "host_health", "one host as its balancer sees it: 1 in rotation, 0 out")
+    X(HOST_HEALTH, "host_health", "one host as its balancer sees it: 1 in rotation, 0 out")     \
+    X(CACHE_LOOKUPS, "cache_lookups", "lookups at a cache (hits + misses)")                      \
+    X(CACHE_HITS, "cache_hits", "lookups a cache answered from its entries")                     \
+    X(SLO_JOBS, "slo_jobs", "jobs with a latency SLO (their class's) that started service")     \
+    X(SLO_LATE, "slo_late", "jobs that waited longer than their class's latency SLO to start")    \
+    X(LIMIT, "limit", "a service's admission limit, summed over its replicas")                     \
+    X(LIMIT_PINNED, "limit_pinned", "share of a service's replicas whose limit is at its minimum")  \
+    X(SHED, "shed", "attempts a service shed: over its limit, dropped by CoDel, pushed out")        \
+    X(CODEL_OVERLOADED, "codel_overloaded", "share of a service's replicas CoDel finds overloaded")
 
 typedef enum {
 #define MSIM_ROLE_ENUM(id, name, doc) MSIM_ROLE_##id,

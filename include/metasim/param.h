@@ -133,6 +133,7 @@ extern const msim_type msim_type_factor;   /* [double] 0.5, 2x or 50% */
 extern const msim_type msim_type_duration; /* [msim_time] 250ms, 1.5s, 10m, 2h */
 extern const msim_type msim_type_timeout;  /* [msim_time] a duration, or none (MSIM_NEVER) */
 extern const msim_type msim_type_rate;     /* [double, per second] 950/s, 57k/m, 1.2M/h */
+extern const msim_type msim_type_bytes;    /* [double, bytes] 256MiB, 2MB, 512KiB */
 extern const msim_type msim_type_string;   /* [const char *] */
 extern const msim_type msim_type_enum;     /* [int] index into extra (msim_choice[]) */
 extern const msim_type msim_type_flags;    /* [unsigned] bit i = choice i; list or one name */

@@ -95,6 +95,8 @@ struct msim_attempt {
     void *ctx;                       /* sender-defined: what the sender needs to find
                                         again when the response comes (a balancer: the
                                         attempt it relays; a health checker: its host) */
+    void *hctx;                      /* holder-defined: what the target keeps with it
+                                        while serving (a service: its calls' progress) */
     msim_timer timeout;              /* sender's timeout timer */
     msim_timer done;                 /* holder's completion timer */
     uint16_t slot;                   /* holder-defined (e.g. replica index); the sender's
@@ -107,7 +109,8 @@ struct msim_attempt {
 };
 
 /* What the sender asks of the target (msim_attempt.cls). A target that does not
- * understand a bit ignores it. The high nibble is reserved for a priority class. */
+ * understand a bit ignores it. The high nibble is the attempt's priority class
+ * (MSIM_CLS_PRIORITY_SHIFT). */
 enum {
     /* Serve it on replica `slot`, which the sender chose (a balancer picks hosts
      * itself). The target keeps `slot` unchanged. A pinned attempt to a replica
@@ -118,6 +121,22 @@ enum {
      * usually small, service time) instead of ordinary work. */
     MSIM_CLS_PROBE = 1u << 1,
 };
+
+/* The high nibble of cls: how critical the request is, as its source declared
+ * it (a client's `priority`). A service that sheds by priority refuses or drops
+ * lower classes first (components/queue_policy.c). 0 is the default class, so
+ * a sender that sets nothing sends default traffic. */
+#define MSIM_CLS_PRIORITY_SHIFT 4
+enum {
+    MSIM_PRIORITY_DEFAULT = 0,
+    MSIM_PRIORITY_CRITICAL = 1,  /* shed last */
+    MSIM_PRIORITY_SHEDDABLE = 2, /* shed first */
+};
+
+static inline unsigned msim_cls_priority(uint8_t cls)
+{
+    return (unsigned)cls >> MSIM_CLS_PRIORITY_SHIFT;
+}
 
 /* How many replicas a sender may pin attempts to on `target` (0: its kind
  * has none, or it is not set up yet). Services are set up before the kinds

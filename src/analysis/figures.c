@@ -193,9 +193,139 @@ static void health_signal(msim_verdict *v, const msim_result *r, uint32_t w0, ui
     add_signal(v, "health_churn", now, base, t);
 }
 
+/* ---- amplification through layers ------------------------------------------------------
+ * A service's calls to its dependencies are requests of their own, retried by
+ * their own clients, so attempts multiply layer by layer: three layers of
+ * three attempts put up to 27 on the deepest service for one request at the
+ * top. The service that receives the most attempts per request offered to
+ * the system shows how far a storm has multiplied, which the top-level
+ * amplification (attempts the users' clients send) does not. */
+
+static double column_sum(const msim_result *r, int c, uint32_t w0, uint32_t w1)
+{
+    double v = 0;
+    for (uint32_t w = w0; w < w1; w++)
+        v += msim_result_at(r, w, c);
+    return v;
+}
+
+static void layered_signal(msim_verdict *v, const msim_result *r, uint32_t w0, uint32_t w1)
+{
+    char t[160];
+    uint32_t b0, b1;
+    msim_result_phase_windows(r, MSIM_PHASE_BEFORE, &b0, &b1);
+    double top;
+    int c = top_column(r, MSIM_ROLE_ARRIVALS, MSIM_AGG_SUM, w0, w1, &top);
+    double offered = msim_result_role_sum(r, MSIM_ROLE_OFFERED, MSIM_AGG_SUM, w0, w1);
+    double attempts = msim_result_role_sum(r, MSIM_ROLE_ATTEMPTS, MSIM_AGG_SUM, w0, w1);
+    if (c < 0 || offered <= 0) return;
+    double now = top / offered;
+    double base = ratio(column_sum(r, c, b0, b1),
+                        msim_result_role_sum(r, MSIM_ROLE_OFFERED, MSIM_AGG_SUM, b0, b1));
+    if (now < 3 || now < 1.5 * attempts / offered || !grew(now, base, 1.5)) return;
+    snprintf(t, sizeof t, "%s receives %.1fx attempts per request (baseline %.1fx): retries "
+             "multiply across layers", r->cols[c].component, now, isnan(base) ? 0.0 : base);
+    add_signal(v, "layered_amplification", now, base, t);
+}
+
+/* ---- cache hit ratio ---------------------------------------------------------------------
+ * A look-aside cache that lost its entries sends its misses to the store; when
+ * the store then answers after the callers gave up, those misses never refill
+ * the cache and its hit ratio stays down (the OSDI'22 look-aside cache loop).
+ * Each cache's ratio (hits over lookups) is read against its own baseline;
+ * the one that fell furthest is named. */
+
+static int column_of(const msim_result *r, uint32_t comp, msim_role role)
+{
+    for (uint32_t c = 0; c < r->ncols; c++)
+        if (r->cols[c].comp == comp && r->cols[c].role == role) return (int)c;
+    return -1;
+}
+
+static void hit_ratio_signal(msim_verdict *v, const msim_result *r, uint32_t w0, uint32_t w1)
+{
+    uint32_t b0, b1;
+    msim_result_phase_windows(r, MSIM_PHASE_BEFORE, &b0, &b1);
+    int worst = -1;
+    double worst_now = NAN, worst_base = NAN;
+    for (uint32_t c = 0; c < r->ncols; c++) {
+        if (r->cols[c].role != MSIM_ROLE_CACHE_HITS) continue;
+        int l = column_of(r, r->cols[c].comp, MSIM_ROLE_CACHE_LOOKUPS);
+        if (l < 0) continue;
+        double now = ratio(msim_result_sum(r, (int)c, w0, w1), msim_result_sum(r, l, w0, w1));
+        double base = ratio(msim_result_sum(r, (int)c, b0, b1), msim_result_sum(r, l, b0, b1));
+        if (isnan(now) || isnan(base) || base - now < 0.1 || now > 0.8 * base) continue;
+        if (worst < 0 || base - now > worst_base - worst_now)
+            worst = (int)c, worst_now = now, worst_base = base;
+    }
+    if (worst < 0) return;
+    char t[160];
+    snprintf(t, sizeof t, "cache hit ratio %.0f%% at %s (baseline %.0f%%): its misses load the store",
+             100 * worst_now, r->cols[worst].component, 100 * worst_base);
+    add_signal(v, "hit_ratio_drop", worst_now, worst_base, t);
+}
+
+/* ---- server-side overload control --------------------------------------------------------
+ * Services publish what they shed (over an admission limit, dropped by CoDel,
+ * pushed out for a higher class) and the state of their controllers: the
+ * share of replicas whose limit sits at its floor (Envoy pins it there while
+ * measuring minRTT), and the share CoDel finds overloaded. */
+
+static void server_signals(msim_verdict *v, const msim_result *r, uint32_t w0, uint32_t w1)
+{
+    char t[160];
+    double top;
+    int c = top_column(r, MSIM_ROLE_SHED, MSIM_AGG_SUM, w0, w1, &top);
+    double shed = msim_result_role_sum(r, MSIM_ROLE_SHED, MSIM_AGG_SUM, w0, w1);
+    double attempts = msim_result_role_sum(r, MSIM_ROLE_ATTEMPTS, MSIM_AGG_SUM, w0, w1);
+    if (c >= 0 && shed > 0 && attempts > 0 && shed >= 0.2 * attempts) {
+        snprintf(t, sizeof t, "%.0f%% of attempts shed by the servers (most by %s.%s)",
+                 100 * shed / attempts, r->cols[c].component, r->cols[c].name);
+        add_signal(v, "shed", shed / attempts, NAN, t);
+    }
+    c = top_column(r, MSIM_ROLE_CODEL_OVERLOADED, MSIM_AGG_MEAN, w0, w1, &top);
+    if (c >= 0 && top >= 0.5) {
+        snprintf(t, sizeof t, "CoDel dropping: %s overloaded %.0f%% of the time",
+                 r->cols[c].component, 100 * top);
+        add_signal(v, "codel_dropping", top, NAN, t);
+    }
+    c = top_column(r, MSIM_ROLE_LIMIT_PINNED, MSIM_AGG_MEAN, w0, w1, &top);
+    if (c >= 0 && top >= 0.5) {
+        snprintf(t, sizeof t, "admission limit of %s pinned at its minimum %.0f%% of the time",
+                 r->cols[c].component, 100 * top);
+        add_signal(v, "limit_pinned", top, NAN, t);
+    }
+}
+
+/* ---- job SLOs ------------------------------------------------------------------------------
+ * Job queues count, per job class with a latency SLO, the jobs that started
+ * and those that had waited longer than the SLO. Many late starts, far above
+ * the baseline, mean a class is starved or stuck behind other work. */
+
+static void slo_signal(msim_verdict *v, const msim_result *r, uint32_t w0, uint32_t w1)
+{
+    uint32_t b0, b1;
+    msim_result_phase_windows(r, MSIM_PHASE_BEFORE, &b0, &b1);
+    double late = msim_result_role_sum(r, MSIM_ROLE_SLO_LATE, MSIM_AGG_SUM, w0, w1);
+    double now = ratio(late, msim_result_role_sum(r, MSIM_ROLE_SLO_JOBS, MSIM_AGG_SUM, w0, w1));
+    double base = ratio(msim_result_role_sum(r, MSIM_ROLE_SLO_LATE, MSIM_AGG_SUM, b0, b1),
+                        msim_result_role_sum(r, MSIM_ROLE_SLO_JOBS, MSIM_AGG_SUM, b0, b1));
+    double top;
+    int c = top_column(r, MSIM_ROLE_SLO_LATE, MSIM_AGG_SUM, w0, w1, &top);
+    if (c < 0 || isnan(now) || now < 0.1 || !grew(now, base, 2)) return;
+    char t[160];
+    snprintf(t, sizeof t, "%.0f%% of jobs started later than their SLO (most: %s.%s)", 100 * now,
+             r->cols[c].component, r->cols[c].name);
+    add_signal(v, "slo_missed", now, base, t);
+}
+
 void msim__mitigation_signals(msim_verdict *v, const msim_result *r, uint32_t w0, uint32_t w1)
 {
-    health_signal(v, r, w0, w1); /* not a mitigation, but read over the same span */
+    /* not mitigations, but read from single columns over the same span */
+    health_signal(v, r, w0, w1);
+    layered_signal(v, r, w0, w1);
+    hit_ratio_signal(v, r, w0, w1);
+    slo_signal(v, r, w0, w1);
     char t[160];
     double top;
     int c = top_column(r, MSIM_ROLE_RETRIES_DENIED, MSIM_AGG_SUM, w0, w1, &top);
@@ -220,4 +350,5 @@ void msim__mitigation_signals(msim_verdict *v, const msim_result *r, uint32_t w0
                  100 * fast / offered, r->cols[c].component, r->cols[c].name);
         add_signal(v, "fast_failed", fast / offered, NAN, t);
     }
+    server_signals(v, r, w0, w1);
 }

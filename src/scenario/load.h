@@ -33,6 +33,8 @@ int msim__parse_factor(const char *s, double *out);
 int msim__parse_number(const char *s, double *out);
 int msim__parse_int(const char *s, int64_t *out);
 int msim__parse_bool(const char *s, bool *out);
+int msim__parse_bytes(const char *s, double *out);
+const char *msim__format_bytes(char *buf, size_t size, double bytes);
 /* Canonical text of a duration ("250ms", "1.5s", "10m", "none"). */
 const char *msim__format_duration(char *buf, size_t size, msim_time t);
 const char *msim__format_rate(char *buf, size_t size, double per_second);

@@ -249,6 +249,12 @@ static int resolve_ref(msim_bind *b, msim_scenario *sc, const msim__pending_ref 
         return rc;
     }
     const msim_kind *k = sc->components[idx].kind;
+    if (pr->roles == MSIM_KIND_CALLER &&
+        (!(k->roles & MSIM_KIND_CALLER) || (k->is_caller && !k->is_caller(sc->components[idx].cfg))))
+        return msim_bind_fail(b, pr->node, -MSIM_EREF,
+                              "\"%s\" is %s %s that makes its own requests; a call goes through a "
+                              "client with arrival: calls",
+                              ref->name, kind_article(k), k->name);
     if (!(k->roles & pr->roles))
         return msim_bind_fail(b, pr->node, -MSIM_EREF,
                               "\"%s\" is %s %s, which does not accept requests", ref->name,
@@ -308,16 +314,36 @@ static int warmup_error(msim_bind *b, const msim_scenario *sc, const msim_node *
                           set ? "" : "default ", w, a);
 }
 
+/* A client that only makes calls for services, which no service calls,
+ * would sit idle: most likely a name missing from a `calls.to`. */
+static int check_callers_used(msim_bind *b, msim_scenario *sc)
+{
+    for (size_t c = 0; c < sc->ncomponents; c++) {
+        const msim_component_cfg *cc = &sc->components[c];
+        if (!cc->kind->is_caller || !cc->kind->is_caller(cc->cfg)) continue;
+        bool used = false;
+        for (size_t i = 0; i < b->nrefs && !used; i++)
+            used = b->refs[i].roles == MSIM_KIND_CALLER && b->refs[i].ref->index == (int32_t)c;
+        if (used) continue;
+        snprintf(b->path, sizeof b->path, "%s.%s", cc->kind->section, cc->name);
+        b->pathlen = strlen(b->path);
+        return msim_bind_fail(b, cc->node, -MSIM_EINVAL,
+                              "\"%s\" makes calls for services (arrival: calls) but no service's "
+                              "calls.to names it",
+                              cc->name);
+    }
+    return 0;
+}
+
 static int cross_check(msim_bind *b, msim_scenario *sc, const msim_node *root)
 {
-    for (size_t i = 0; i < b->nrefs; i++) {
-        int rc = resolve_ref(b, sc, &b->refs[i]);
-        if (rc) return rc;
-    }
-    for (size_t i = 0; i < sc->ntriggers; i++) {
-        int rc = check_trigger(b, sc, i);
-        if (rc) return rc;
-    }
+    int rc = 0;
+    for (size_t i = 0; i < b->nrefs && !rc; i++)
+        rc = resolve_ref(b, sc, &b->refs[i]);
+    if (!rc) rc = check_callers_used(b, sc);
+    for (size_t i = 0; i < sc->ntriggers && !rc; i++)
+        rc = check_trigger(b, sc, i);
+    if (rc) return rc;
     if (sc->ntriggers && sc->verdict.warmup >= msim_scenario_first_trigger(sc)) return warmup_error(b, sc, root);
     snprintf(b->path, sizeof b->path, "window");
     b->pathlen = strlen(b->path);

@@ -229,6 +229,29 @@ static void print_rate(msim_buf *out, const msim_param *p, const void *field)
 
 const msim_type msim_type_rate = {"rate", "a rate such as 950/s or 57k/m", parse_rate, print_rate};
 
+static void show_bytes(char *buf, size_t size, double v)
+{
+    msim__format_bytes(buf, size, v);
+}
+
+static int parse_bytes(msim_bind *b, const msim_node *n, const msim_param *p, void *field)
+{
+    double v;
+    if (n->type != MSIM_NODE_SCALAR || msim__parse_bytes(n->text, &v)) return wrong(b, n, p);
+    *(double *)field = v;
+    return check_range(b, n, p, v, show_bytes);
+}
+
+static void print_bytes(msim_buf *out, const msim_param *p, const void *field)
+{
+    (void)p;
+    char buf[48];
+    msim_buf_printf(out, "%s", msim__format_bytes(buf, sizeof buf, *(const double *)field));
+}
+
+const msim_type msim_type_bytes = {"size", "a size such as 256MiB, 2MB or 512KiB", parse_bytes,
+                                   print_bytes};
+
 /* ---- strings, enums, flags ---------------------------------------------------- */
 
 static int parse_string(msim_bind *b, const msim_node *n, const msim_param *p, void *field)

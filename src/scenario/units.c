@@ -4,6 +4,7 @@
  *   rates      950/s  57k/m  1.2M/h  950                  (a bare number is per second)
  *   fractions  0.25  25%
  *   factors    0.5  2x  50%
+ *   sizes      256MiB  2MB  512KiB  100B  4096         (a bare number is bytes)
  *
  * Parsers return 0 on success and -1 when the text is not of the form; range
  * checks are the binder's, which knows the parameter.
@@ -177,6 +178,50 @@ int msim__parse_fraction(const char *s, double *out)
 int msim__parse_factor(const char *s, double *out)
 {
     return number_with_suffix(s, out, true);
+}
+
+/* Decimal (kB, MB, GB, TB) and binary (KiB, MiB, GiB, TiB) sizes: a JVM's
+ * -Xmx256m is 256MiB. */
+static const struct {
+    const char *name;
+    double bytes;
+} size_units[] = {
+    {"TiB", 1099511627776.0}, {"GiB", 1073741824.0}, {"MiB", 1048576.0}, {"KiB", 1024.0},
+    {"TB", 1e12},             {"GB", 1e9},           {"MB", 1e6},        {"kB", 1e3},
+    {"KB", 1e3},              {"B", 1},
+};
+
+int msim__parse_bytes(const char *s, double *out)
+{
+    const char *end;
+    double v;
+    if (leading_number(skip_space(s), &v, &end)) return -1;
+    end = skip_space(end);
+    double scale = 1;
+    for (size_t i = 0; *end && i < sizeof size_units / sizeof size_units[0]; i++) {
+        size_t n = strlen(size_units[i].name);
+        if (strncmp(end, size_units[i].name, n) == 0 && all_space(end + n)) {
+            scale = size_units[i].bytes;
+            end += n;
+            break;
+        }
+    }
+    if (!all_space(end)) return -1;
+    *out = v * scale;
+    return 0;
+}
+
+const char *msim__format_bytes(char *buf, size_t size, double bytes)
+{
+    for (size_t i = 0; i < sizeof size_units / sizeof size_units[0]; i++) {
+        double q = bytes / size_units[i].bytes;
+        if (bytes != 0 && q >= 1 && q == floor(q) && q < 1e15) {
+            snprintf(buf, size, "%.15g%s", q, size_units[i].name);
+            return buf;
+        }
+    }
+    snprintf(buf, size, "%.15gB", bytes);
+    return buf;
 }
 
 const char *msim__format_duration(char *buf, size_t size, msim_time t)

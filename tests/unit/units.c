@@ -72,6 +72,36 @@ static void duration_round_trip(test_ctx *t)
     CHECK(strcmp(msim__format_duration(buf, sizeof buf, MSIM_NEVER), "none") == 0);
 }
 
+/* Sizes: decimal and binary units; printing reads back to the same value. */
+static void sizes(test_ctx *t)
+{
+    static const struct {
+        const char *text;
+        double bytes;
+    } ok[] = {
+        {"256MiB", 268435456.0}, {"2MB", 2e6}, {"512KiB", 524288.0}, {"100B", 100},
+        {"4096", 4096},          {"1.5 GiB", 1.5 * 1073741824.0},  {"3kB", 3000},
+        {"1TB", 1e12},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        double v = -1, back = -1;
+        char buf[64];
+        CHECK_MSG(msim__parse_bytes(ok[i].text, &v) == 0 && v == ok[i].bytes, "\"%s\" -> %g",
+                  ok[i].text, v);
+        msim__format_bytes(buf, sizeof buf, v);
+        CHECK_MSG(msim__parse_bytes(buf, &back) == 0 && back == v, "%g -> \"%s\"", v, buf);
+    }
+    static const char *const bad[] = {"", "MB", "5 parsecs", "2mb", "1e400B", "3MBs"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double v;
+        CHECK_MSG(msim__parse_bytes(bad[i], &v) != 0, "\"%s\" accepted", bad[i]);
+    }
+    char buf[64];
+    CHECK(strcmp(msim__format_bytes(buf, sizeof buf, 268435456.0), "256MiB") == 0);
+    CHECK(strcmp(msim__format_bytes(buf, sizeof buf, 2e6), "2MB") == 0);
+    CHECK(strcmp(msim__format_bytes(buf, sizeof buf, 0), "0B") == 0);
+}
+
 static void nearest_key(test_ctx *t)
 {
     const char *keys[] = {"max_attempts", "retry_on", "backoff"};
@@ -85,6 +115,7 @@ const test_case units_tests[] = {
     {"units_durations", durations, TIER_QUICK},
     {"units_rates_fractions_factors", rates_fractions_factors, TIER_QUICK},
     {"units_duration_round_trip", duration_round_trip, TIER_QUICK},
+    {"units_sizes", sizes, TIER_QUICK},
     {"units_nearest_key", nearest_key, TIER_QUICK},
     {NULL, NULL, 0},
 };

@@ -39,6 +39,7 @@
 
 #include "admission.h"
 #include "calls.h"
+#include "memory.h"
 #include "queue_policy.h"
 
 /* Overload control's entry points stay out of line, so that a service
@@ -79,6 +80,7 @@ typedef struct service_cfg {
     bool stop_expired, shed_by_priority;
     double errors;
     calls_cfg calls;
+    memory_cfg memory;
 } service_cfg;
 
 /* ---- parameters --------------------------------------------------------------------- */
@@ -165,6 +167,10 @@ static const msim_param service_params[] = {
     {"calls", &msim_type_struct, offsetof(service_cfg, calls), NULL, MSIM_UNBOUNDED,
      "dependencies called after the attempt's own work, holding its worker until they answer",
      &calls_schema, NULL},
+    {"memory", &msim_type_struct, offsetof(service_cfg, memory), NULL, MSIM_UNBOUNDED,
+     "live memory per replica, garbage collection slowing work as the heap fills, "
+     "out-of-memory errors past it",
+     &memory_schema, NULL},
 };
 
 static const msim_schema service_schema = MSIM_SCHEMA(
@@ -208,9 +214,28 @@ typedef struct service {
     msim_metric m_arrivals, m_rejected, m_errors, m_expired, m_cancelled, m_failed_down, m_probes;
     msim_metric m_departures, m_sojourn, m_queued, m_stopped;
     msim_gauge g_queue, g_busy, g_in_system, g_workers, g_queue_cap, g_up;
+    msim_metric m_oom, m_gc;         /* memory: out-of-memory errors, GC seconds */
+    msim_gauge g_heap, g_heap_limit; /* memory: live bytes, heap bytes (replicas up) */
+    uint32_t heap_counted;           /* replicas whose baseline g_heap holds */
 } service;
 
 extern const msim_kind msim_service_kind;
+
+/* ---- held attempts ------------------------------------------------------------------------
+ * Every change in the number of queued or in-service attempts goes through
+ * these two, which keep the gauges — and, with a heap, the live bytes. */
+
+static void queue_changed(msim_sim *sim, service *s, int d)
+{
+    msim_gauge_add(sim, s->g_queue, d);
+    if (memory_modelled(&s->cfg->memory)) msim_gauge_add(sim, s->g_heap, d * s->cfg->memory.per_queued);
+}
+
+static void busy_changed(msim_sim *sim, service *s, int d)
+{
+    msim_gauge_add(sim, s->g_busy, d);
+    if (memory_modelled(&s->cfg->memory)) msim_gauge_add(sim, s->g_heap, d * s->cfg->memory.per_active);
+}
 
 /* ---- intrusive lists ---------------------------------------------------------------------- */
 
@@ -330,19 +355,36 @@ static msim_timer arm_worker(msim_sim *sim, const service *s, msim_attempt *a, m
     return msim_at(sim, a->due, complete, a, 0);
 }
 
+/* Live bytes of a replica, from what it holds. */
+static double live_bytes(const service *s, const replica *r)
+{
+    return memory_live(&s->cfg->memory, r->queue.len, r->serving.len);
+}
+
+/* Work stretched by the replica's garbage collector, at the heap's fill as
+ * the attempt starts (like slowdown: fixed for the attempt's service); the
+ * stretch is counted as GC time. */
+static COLD double gc_stretched(msim_sim *sim, service *s, replica *r, double work)
+{
+    double stretched = work * memory_gc_stretch(&s->cfg->memory, live_bytes(s, r));
+    msim_count(sim, s->m_gc, (stretched - work) / 1e9);
+    return stretched;
+}
+
 static void start(msim_sim *sim, service *s, replica *r, msim_attempt *a)
 {
     list_push(&r->serving, a);
     a->state = AT_WORKER;
-    msim_gauge_add(sim, s->g_busy, 1);
+    busy_changed(sim, s, 1);
     double work;
     if (a->cls & MSIM_CLS_PROBE) /* a shallow health endpoint: no slow dependency */
         work = (double)msim_dist_sample(&s->cfg->probe.service_time, &s->rng_probe) *
                slowdown(s, r) / s->speed;
     else
         work = (double)msim_dist_sample(&s->cfg->service_time, &s->rng_work) * slowdown(s, r) /
-                   s->speed +
-               (double)s->added;
+               s->speed;
+    if (memory_modelled(&s->cfg->memory)) work = gc_stretched(sim, s, r, work);
+    if (!(a->cls & MSIM_CLS_PROBE)) work += (double)s->added;
     msim_time now = msim_now(sim);
     a->started = now;
     a->due = now + (msim_time)work;
@@ -365,7 +407,7 @@ static void depart(msim_sim *sim, service *s, msim_attempt *a)
 static void unqueue(msim_sim *sim, service *s, replica *r, msim_attempt *a)
 {
     list_remove(&r->queue, a);
-    msim_gauge_add(sim, s->g_queue, -1);
+    queue_changed(sim, s, -1);
     if (s->qp) qpolicy_unqueued(s->qp, (uint32_t)(r - s->reps), a);
 }
 
@@ -411,7 +453,7 @@ static msim_attempt *dequeue(msim_sim *sim, service *s, replica *r)
             a = s->cfg->queue.discipline == QUEUE_LIFO ? r->queue.tail : r->queue.head;
             if (a) {
                 list_remove(&r->queue, a);
-                msim_gauge_add(sim, s->g_queue, -1);
+                queue_changed(sim, s, -1);
             }
         }
         if (!a) return NULL;
@@ -438,7 +480,7 @@ static void release_worker(msim_sim *sim, service *s, msim_attempt *a, msim_stat
     if (s->adm && a->req && !(a->cls & MSIM_CLS_PROBE)) /* a round-trip sample */
         admission_sample(sim, s->adm, a->slot, a->enqueued, false);
     list_remove(&r->serving, a);
-    msim_gauge_add(sim, s->g_busy, -1);
+    busy_changed(sim, s, -1);
     msim_count(sim, s->base.m_work, msim_time_to_s(a->work));
     depart(sim, s, a);
     fill_workers(sim, s, r); /* before responding: a retry must not jump the queue */
@@ -455,7 +497,7 @@ static void stop_expired_work(msim_sim *sim, void *obj, uint64_t arg)
     replica *r = &s->reps[a->slot];
     a->done = MSIM_NO_TIMER;
     list_remove(&r->serving, a);
-    msim_gauge_add(sim, s->g_busy, -1);
+    busy_changed(sim, s, -1);
     a->work += msim_now(sim) - a->started;
     msim_count(sim, s->base.m_work, msim_time_to_s(a->work));
     msim_count(sim, s->m_stopped, 1);
@@ -589,6 +631,19 @@ static COLD bool admit(msim_sim *sim, service *s, replica *r, msim_attempt *a)
     return true;
 }
 
+/* An attempt the replica has no memory left to hold fails at once with an
+ * error (an OutOfMemoryError answered as a 500). Only arrivals are checked: an
+ * attempt moving from the queue to a worker is already held. */
+static COLD bool out_of_memory(msim_sim *sim, service *s, replica *r, msim_attempt *a)
+{
+    bool starts = worker_free(s, r) && r->queue.len == 0;
+    const memory_cfg *m = &s->cfg->memory;
+    if (!memory_full(m, live_bytes(s, r), starts ? m->per_active : m->per_queued)) return false;
+    msim_count(sim, s->m_oom, 1);
+    msim_respond(sim, a, MSIM_STATUS_ERROR);
+    return true;
+}
+
 static void service_accept(msim_sim *sim, msim_component *self, msim_attempt *a)
 {
     service *s = (service *)self;
@@ -616,6 +671,7 @@ static void service_accept(msim_sim *sim, msim_component *self, msim_attempt *a)
         start_side(sim, s, r, a);
         return;
     }
+    if (r && !probe && memory_modelled(&s->cfg->memory) && out_of_memory(sim, s, r, a)) return;
     if (s->overload && r && !probe && !admit(sim, s, r, a)) return;
     if (!r || (path == PROBE_QUEUE && queue_full(s, r))) {
         msim_count(sim, s->m_rejected, 1);
@@ -639,7 +695,7 @@ static void service_accept(msim_sim *sim, msim_component *self, msim_attempt *a)
     if (s->qp) qpolicy_queued(s->qp, a->slot, a);
     a->state = AT_QUEUE;
     msim_count(sim, s->m_queued, 1);
-    msim_gauge_add(sim, s->g_queue, 1);
+    queue_changed(sim, s, 1);
 }
 
 /* A queued attempt leaves without service: its sender is gone. */
@@ -697,7 +753,10 @@ static void take_down(msim_sim *sim, service *s, replica *r, bool lose)
         while (lists[k]->head) {
             msim_attempt *a = lists[k]->head;
             list_remove(lists[k], a);
-            msim_gauge_add(sim, k == 0 ? s->g_busy : s->g_queue, -1);
+            if (k == 0)
+                busy_changed(sim, s, -1);
+            else
+                queue_changed(sim, s, -1);
             if (k == 0) {
                 msim_cancel(sim, &a->done);
                 if (a->state == AT_WORKER && !s->paused) a->work += msim_now(sim) - a->started;
@@ -772,6 +831,11 @@ static void update_capacity_gauges(msim_sim *sim, service *s)
     int64_t cap = s->queue_cap;
     msim_gauge_set(sim, s->g_workers, s->workers == MSIM_UNLIMITED ? 0 : (double)(s->workers * s->nup));
     msim_gauge_set(sim, s->g_queue_cap, cap == MSIM_UNLIMITED ? 0 : (double)(cap * s->nup));
+    if (memory_modelled(&s->cfg->memory)) { /* a replica's baseline lives while it is up */
+        msim_gauge_set(sim, s->g_heap_limit, s->cfg->memory.heap * s->nup);
+        msim_gauge_add(sim, s->g_heap, s->cfg->memory.baseline * ((double)s->nup - s->heap_counted));
+        s->heap_counted = s->nup;
+    }
 }
 
 static void service_apply(msim_sim *sim, msim_component *self, const msim_conditions *c)
@@ -794,6 +858,16 @@ static void service_apply(msim_sim *sim, msim_component *self, const msim_condit
 
 /* ---- setup ------------------------------------------------------------------------------------ */
 
+/* The heap's columns exist only when memory is modelled. */
+static void register_memory_metrics(msim_sim *sim, service *s)
+{
+    msim_component *c = &s->base;
+    s->m_oom = msim_counter(sim, c, "out_of_memory", "attempts", MSIM_ROLE_NONE);
+    s->m_gc = msim_counter(sim, c, "gc_time", "s", MSIM_ROLE_GC_TIME);
+    s->g_heap = msim_gauge_new(sim, c, "heap_used", "bytes", MSIM_ROLE_HEAP_USED);
+    s->g_heap_limit = msim_gauge_new(sim, c, "heap_limit", "bytes", MSIM_ROLE_HEAP_LIMIT);
+}
+
 static void register_metrics(msim_sim *sim, service *s)
 {
     msim_component *c = &s->base;
@@ -815,6 +889,7 @@ static void register_metrics(msim_sim *sim, service *s)
     s->g_workers = msim_gauge_new(sim, c, "workers", "workers", MSIM_ROLE_WORKERS);
     s->g_in_system = msim_gauge_new(sim, c, "in_system", "attempts", MSIM_ROLE_IN_SYSTEM);
     s->g_up = msim_gauge_new(sim, c, "replicas_up", "replicas", MSIM_ROLE_NONE);
+    if (memory_modelled(&s->cfg->memory)) register_memory_metrics(sim, s);
 }
 
 static int service_init(msim_sim *sim, msim_component *self, const void *cfg, msim_error *err)

@@ -19,7 +19,7 @@ static const test_case *const suites[] = {
     engine_tests, torture_tests, theory_tests, determinism_tests, golden_tests, analysis_tests, published_tests, examples_tests,
     mitigations_tests,
     admission_tests,
-    balancer_tests, calls_tests,
+    balancer_tests, calls_tests, memory_tests,
     cache_tests,
     jobqueue_tests,
 };

@@ -14,6 +14,7 @@ extern const test_case engine_tests[];      /* unit/engine.c: retries, triggers,
 extern const test_case balancer_tests[];    /* unit/balancer.c: pick policies, health checks, panic, ejection, CDN */
 extern const test_case mitigations_tests[]; /* unit/mitigations.c: budgets, throttles, breakers, hedging */
 extern const test_case admission_tests[];   /* unit/admission.c: limits, CoDel, LIFO, shedding */
+extern const test_case memory_tests[];      /* unit/memory.c: heaps, GC stretch, out of memory */
 extern const test_case calls_tests[];       /* unit/calls.c: call graphs, amplification across layers */
 extern const test_case torture_tests[];     /* unit/torture.c: allocation failures */
 extern const test_case theory_tests[];      /* theory.c: queueing theory through CIs */

@@ -56,7 +56,10 @@ struct msim_component;
     X(LIMIT, "limit", "a service's admission limit, summed over its replicas")                     \
     X(LIMIT_PINNED, "limit_pinned", "share of a service's replicas whose limit is at its minimum")  \
     X(SHED, "shed", "attempts a service shed: over its limit, dropped by CoDel, pushed out")        \
-    X(CODEL_OVERLOADED, "codel_overloaded", "share of a service's replicas CoDel finds overloaded")
+    X(CODEL_OVERLOADED, "codel_overloaded", "share of a service's replicas CoDel finds overloaded") \
+    X(GC_TIME, "gc_time", "worker seconds a service's garbage collector took")                    \
+    X(HEAP_USED, "heap_used", "live bytes in a service's heaps")                                   \
+    X(HEAP_LIMIT, "heap_limit", "heap bytes of a service's replicas that are up")
 
 typedef enum {
 #define MSIM_ROLE_ENUM(id, name, doc) MSIM_ROLE_##id,

@@ -209,6 +209,31 @@ static double column_sum(const msim_result *r, int c, uint32_t w0, uint32_t w1)
     return v;
 }
 
+/* ---- garbage collection -----------------------------------------------------------------
+ * A heap near its limit makes the collector take a growing share of the
+ * workers' time, which lengthens queues, which fill the heap (OSDI'22 §5.1).
+ * Named when the GC takes a quarter of all work or more. */
+
+static double gauge_span_mean(const msim_result *r, msim_role role, uint32_t w0, uint32_t w1)
+{
+    return w1 > w0 ? gauge_mean(r, role, w0, w1) : NAN;
+}
+
+static void gc_signal(msim_verdict *v, const msim_result *r, uint32_t w0, uint32_t w1)
+{
+    char t[160];
+    double top;
+    int c = top_column(r, MSIM_ROLE_GC_TIME, MSIM_AGG_SUM, w0, w1, &top);
+    double work = msim_result_role_sum(r, MSIM_ROLE_WORK, MSIM_AGG_SUM, w0, w1);
+    double gc = msim_result_role_sum(r, MSIM_ROLE_GC_TIME, MSIM_AGG_SUM, w0, w1);
+    if (c < 0 || work <= 0 || gc < 0.25 * work) return;
+    double fill = ratio(gauge_span_mean(r, MSIM_ROLE_HEAP_USED, w0, w1),
+                        gauge_span_mean(r, MSIM_ROLE_HEAP_LIMIT, w0, w1));
+    snprintf(t, sizeof t, "garbage collection takes %.0f%% of worker time (most at %s; heaps %.0f%% full)",
+             100 * gc / work, r->cols[c].component, 100 * fill);
+    add_signal(v, "gc_pressure", gc / work, NAN, t);
+}
+
 static void layered_signal(msim_verdict *v, const msim_result *r, uint32_t w0, uint32_t w1)
 {
     char t[160];
@@ -324,6 +349,7 @@ void msim__mitigation_signals(msim_verdict *v, const msim_result *r, uint32_t w0
     /* not mitigations, but read from single columns over the same span */
     health_signal(v, r, w0, w1);
     layered_signal(v, r, w0, w1);
+    gc_signal(v, r, w0, w1);
     hit_ratio_signal(v, r, w0, w1);
     slo_signal(v, r, w0, w1);
     char t[160];

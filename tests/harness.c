@@ -32,6 +32,24 @@ msim_result *test_run_text(test_ctx *t, const char *yaml, const msim_override *o
     return r;
 }
 
+msim_result *test_run_file(test_ctx *t, const char *relpath)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", t->root, relpath);
+    msim_scenario *sc = NULL;
+    msim_error err = {0};
+    char buf[1400];
+    int rc = msim_scenario_load(path, NULL, 0, &sc, &err);
+    msim_result *r = NULL;
+    msim_run_options opt = {0};
+    if (rc == 0 && msim_run(sc, &opt, &r, &err) != 0) {
+        msim_scenario_free(sc);
+        rc = -1;
+    }
+    if (rc) test_fail(t, __FILE__, __LINE__, "%s", msim_error_format(&err, buf, sizeof buf));
+    return rc ? NULL : r;
+}
+
 void test_done(msim_result *r)
 {
     if (!r) return;

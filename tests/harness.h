@@ -72,6 +72,10 @@ msim_result *test_run_text(test_ctx *t, const char *yaml, const msim_override *o
                            uint64_t replica);
 void test_done(msim_result *r); /* frees the result and its scenario */
 
+/* The same from a scenario file under the repository root (e.g.
+ * "examples/retry-storm.yaml"), run once as written. */
+msim_result *test_run_file(test_ctx *t, const char *relpath);
+
 /* Sum of a component's column over the whole run (or -1 if it is missing). */
 double test_total(const msim_result *r, const char *component, const char *metric);
 

@@ -88,24 +88,14 @@ static void amplification_multiplies_across_layers(test_ctx *t)
  * and the verdict says so. */
 static void fanout_example_names_layered_amplification(test_ctx *t)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/examples/fanout-amplification.yaml", t->root);
-    msim_scenario *sc = NULL;
-    msim_error err = {0};
-    char buf[1400];
-    CHECK_MSG(msim_scenario_load(path, NULL, 0, &sc, &err) == 0, "%s",
-              msim_error_format(&err, buf, sizeof buf));
-    msim_result *r = NULL;
-    msim_run_options opt = {0};
-    int rc = msim_run(sc, &opt, &r, &err);
-    msim_scenario_free(sc);
-    CHECK_MSG(rc == 0, "%s", msim_error_format(&err, buf, sizeof buf));
+    msim_result *r = test_run_file(t, "examples/fanout-amplification.yaml");
+    CHECK(r);
     uint32_t w0, w1;
     msim_result_phase_windows(r, MSIM_PHASE_AFTER, &w0, &w1);
     double offered = msim_result_sum(r, msim_result_column(r, "users", "offered"), w0 + 30, w1);
     double db = msim_result_sum(r, msim_result_column(r, "db", "arrivals"), w0 + 30, w1);
     bool ok = r->verdict.kind == MSIM_VERDICT_METASTABLE && has_signal(r, "layered_amplification");
-    msim_result_free(r);
+    test_done(r);
     CHECK(ok);
     CHECK_NEAR(db / offered, 27, 0.5);
 }

@@ -109,23 +109,13 @@ static void memory_settings_are_checked(test_ctx *t)
  * the heap stays full — no recovery, with the GC named as what sustains it. */
 static void staircase_does_not_recover(test_ctx *t)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/examples/gc-staircase.yaml", t->root);
-    msim_scenario *sc = NULL;
-    msim_error err = {0};
-    char buf[1400];
-    CHECK_MSG(msim_scenario_load(path, NULL, 0, &sc, &err) == 0, "%s",
-              msim_error_format(&err, buf, sizeof buf));
-    msim_result *r = NULL;
-    msim_run_options opt = {0};
-    int rc = msim_run(sc, &opt, &r, &err);
-    msim_scenario_free(sc);
-    CHECK_MSG(rc == 0, "%s", msim_error_format(&err, buf, sizeof buf));
+    msim_result *r = test_run_file(t, "examples/gc-staircase.yaml");
+    CHECK(r);
     /* the last stage (16m-20m, 140/s): goodput stays near zero */
     int good = msim_result_column(r, "load", "successes");
     double last = msim_result_sum(r, good, 17 * 12, 20 * 12) / 180;
     bool ok = r->verdict.kind == MSIM_VERDICT_METASTABLE && has_signal(r, "gc_pressure");
-    msim_result_free(r);
+    test_done(r);
     CHECK(ok);
     CHECK(last < 14); /* under a tenth of the 140/s offered */
 }

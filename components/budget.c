@@ -24,9 +24,24 @@ static const msim_schema envoy_budget_schema =
     MSIM_SCHEMA("retry_budget", "Envoy's retry budget (CircuitBreakers.Thresholds.RetryBudget)",
                 envoy_budget_params, envoy_budget_cfg, NULL);
 
+static const msim_choice upstream_protocols[] = {
+    {"http2", "one multiplexed connection: attempts never wait for a connection"},
+    {"http1", "a connection per attempt in flight, up to max_connections; the rest wait for one "
+              "(pending), up to max_pending_requests"},
+    {NULL, NULL},
+};
+
 static const msim_param envoy_cb_params[] = {
     {"enabled", &msim_type_bool, offsetof(envoy_cb_cfg, enabled), "false", MSIM_UNBOUNDED,
      "apply Envoy's cluster circuit breakers to this client's target", NULL, NULL},
+    {"protocol", &msim_type_enum, offsetof(envoy_cb_cfg, protocol), "http2", MSIM_UNBOUNDED,
+     "the upstream connection pool's protocol", upstream_protocols, NULL},
+    {"max_connections", &msim_type_count, offsetof(envoy_cb_cfg, max_connections), "1024", 1,
+     1e12, "http1: connections to the target, each carrying one attempt at a time", NULL, NULL},
+    {"max_pending_requests", &msim_type_count, offsetof(envoy_cb_cfg, max_pending_requests),
+     "1024", 0, 1e12,
+     "http1: attempts waiting for a connection; one more fails the request at once (local 503)",
+     NULL, NULL},
     {"max_requests", &msim_type_count, offsetof(envoy_cb_cfg, max_requests), "1024", 1, 1e12,
      "attempts in flight at once; one more fails the request at once (local 503, not retried)",
      NULL, NULL},
@@ -94,7 +109,7 @@ int64_t envoy_retry_max(const envoy_limits *e)
     const envoy_cb_cfg *c = e->cfg;
     if (!c->retry_budget.enabled)
         return c->max_retries == MSIM_UNLIMITED ? INT64_MAX : c->max_retries;
-    int64_t budget = (int64_t)(c->retry_budget.budget_percent * (double)e->requests);
+    int64_t budget = (int64_t)(c->retry_budget.budget_percent * (double)(e->requests + e->pending));
     return budget > c->retry_budget.min_retry_concurrency ? budget
                                                           : c->retry_budget.min_retry_concurrency;
 }

@@ -28,21 +28,27 @@ typedef struct envoy_budget_cfg {
     int64_t min_retry_concurrency;
 } envoy_budget_cfg;
 
+enum { UPSTREAM_HTTP2, UPSTREAM_HTTP1 };
+
 typedef struct envoy_cb_cfg {
     bool enabled;
-    int64_t max_requests; /* concurrent attempts in flight to the target */
-    int64_t max_retries;  /* concurrent retries (unless retry_budget is enabled) */
+    int protocol;                 /* UPSTREAM_*: http1 pools a connection per request */
+    int64_t max_connections;      /* http1: connections, each carrying one attempt */
+    int64_t max_pending_requests; /* http1: attempts waiting for a connection */
+    int64_t max_requests;         /* concurrent attempts in flight to the target */
+    int64_t max_retries;          /* concurrent retries (unless retry_budget is enabled) */
     envoy_budget_cfg retry_budget;
 } envoy_cb_cfg;
 
 extern const msim_schema envoy_cb_schema;
 
-/* The two resources a client's attempts hold: attempts in flight ("requests")
+/* The resources a client's attempts hold: attempts in flight ("requests", each
+ * on a connection), attempts waiting for a connection ("pending", http1 only)
  * and requests whose current attempt is a retry, from the moment the retry is
  * granted until its outcome is known ("retries"). */
 typedef struct envoy_limits {
     const envoy_cb_cfg *cfg;
-    int64_t requests, retries;
+    int64_t requests, pending, retries;
 } envoy_limits;
 
 /* The current limit on concurrent retries: max_retries, or with a retry budget
@@ -59,6 +65,22 @@ static inline bool envoy_retry_allowed(const envoy_limits *e)
 static inline bool envoy_request_allowed(const envoy_limits *e)
 {
     return e->cfg->max_requests == MSIM_UNLIMITED || e->requests < e->cfg->max_requests;
+}
+
+/* What becomes of an attempt the request limit allows: sent on a free
+ * connection, queued for one (http1, all connections busy), or overflowing
+ * (the pending queue is full too). */
+enum { ENVOY_SEND, ENVOY_PEND, ENVOY_OVERFLOW };
+
+static inline int envoy_connection_for(const envoy_limits *e)
+{
+    const envoy_cb_cfg *c = e->cfg;
+    if (c->protocol != UPSTREAM_HTTP1 ||
+        (c->max_connections == MSIM_UNLIMITED || e->requests < c->max_connections))
+        return e->pending ? ENVOY_PEND : ENVOY_SEND; /* no overtaking the queue */
+    if (c->max_pending_requests == MSIM_UNLIMITED || e->pending < c->max_pending_requests)
+        return ENVOY_PEND;
+    return ENVOY_OVERFLOW;
 }
 
 /* ---- Finagle RetryBudget ---------------------------------------------------- */

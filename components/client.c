@@ -178,12 +178,19 @@ typedef struct call_rec {
     uint32_t next;
 } call_rec;
 
-/* A send waiting for a token of the AWS rate limiter. */
+/* A send waiting its turn: for a token of the AWS rate limiter, or for one of
+ * Envoy's http1 connections. */
 typedef struct waiting_send {
     msim_request *r;
     uint32_t n;    /* attempt number */
     uint32_t prev; /* msim_cause of the previous attempt's failure */
 } waiting_send;
+
+/* A FIFO ring of waiting sends that grows by doubling. */
+typedef struct send_ring {
+    waiting_send *q;
+    uint32_t head, len, cap;
+} send_ring;
 
 #define HEDGE_SHIFT 10
 #define HEDGE_CHUNK (1u << HEDGE_SHIFT)
@@ -225,17 +232,19 @@ typedef struct client {
     aws_quota quota;
     breaker brk;
     aws_limiter lim;
-    waiting_send *waiting; /* FIFO ring of sends waiting for a token */
-    uint32_t wait_head, wait_len, wait_cap;
+    send_ring waiting;     /* sends waiting for a token of the rate limiter */
     msim_timer wait_timer;
     bool pumping, token_taken;
+    send_ring pending;     /* sends waiting for an Envoy http1 connection */
+    msim_timer pending_timer;
+    bool connection_taken; /* the pending pump gave this send its connection */
     hedge **hedges;       /* chunks of HEDGE_CHUNK records */
     uint32_t nhedge_chunks, hedge_free;
     msim_metric m_limit_rejected, m_cb_overflow, m_cb_retry_overflow, m_budget_exhausted;
     msim_metric m_throttled, m_quota_exhausted, m_breaker_rejected, m_breaker_denied;
     msim_metric m_breaker_opened, m_hedges_cancelled, m_rate_delayed;
     msim_gauge g_cb_retries, g_budget, g_tokens, g_quota, g_breaker_open, g_breaker_state;
-    msim_gauge g_rate_limit, g_rate_waiting;
+    msim_gauge g_rate_limit, g_rate_waiting, g_cb_pending;
 } client;
 
 /* ---- the rate schedule ------------------------------------------------------------- */
@@ -388,16 +397,65 @@ static bool admit(msim_sim *sim, client *c, msim_request *r)
     return true;
 }
 
-/* Attempt n of r is about to go. Envoy's max_requests overflows into a local
- * failure (never retried); an open breaker fails a first attempt fast and
- * refuses a retry, which returns the previous failure `prev`. */
-static bool pre_send(msim_sim *sim, client *c, msim_request *r, uint32_t n, msim_cause prev)
+static bool ring_push(msim_sim *sim, send_ring *g, waiting_send w);
+static waiting_send ring_pop(send_ring *g);
+
+/* Envoy's limits on sending attempt n of r now. Over max_requests it
+ * overflows into a local failure (never retried). With an http1 pool and
+ * every connection busy it waits for one — unless the pending queue is full
+ * too, which overflows the same way (Envoy counts both as
+ * upstream_rq_pending_overflow). False: not sent now. */
+static bool envoy_admit(msim_sim *sim, client *c, msim_request *r, uint32_t n, msim_cause prev)
 {
-    if (c->envoy_on && !envoy_request_allowed(&c->envoy)) {
-        release_retry(sim, c, n);
-        fast_fail(sim, c, r, c->m_cb_overflow);
+    if (c->connection_taken) { /* the pending pump freed this send's connection */
+        c->connection_taken = false;
+        return true;
+    }
+    int next = envoy_request_allowed(&c->envoy) ? envoy_connection_for(&c->envoy) : ENVOY_OVERFLOW;
+    if (next == ENVOY_SEND) return true;
+    if (next == ENVOY_PEND && ring_push(sim, &c->pending, (waiting_send){r, n, prev})) {
+        c->envoy.pending++;
+        msim_gauge_set(sim, c->g_cb_pending, (double)c->envoy.pending);
         return false;
     }
+    release_retry(sim, c, n);
+    fast_fail(sim, c, r, c->m_cb_overflow);
+    return false;
+}
+
+static void send_attempt(msim_sim *sim, client *c, msim_request *r, uint32_t n, msim_cause prev);
+
+/* Connections freed: the oldest pending sends go, in order. The per-try
+ * timeout starts when a send gets its connection (Envoy arms it in
+ * onPoolReady); a request whose deadline passed while it waited fails when
+ * it reaches the head. */
+static void pending_pump(msim_sim *sim, void *obj, uint64_t arg)
+{
+    (void)arg;
+    client *c = obj;
+    c->pending_timer = MSIM_NO_TIMER;
+    while (c->pending.len && c->envoy.requests < c->cfg->circuit_breakers.max_connections &&
+           envoy_request_allowed(&c->envoy)) {
+        waiting_send w = ring_pop(&c->pending);
+        c->envoy.pending--;
+        msim_gauge_set(sim, c->g_cb_pending, (double)c->envoy.pending);
+        if (msim_now(sim) >= w.r->deadline) {
+            release_retry(sim, c, w.n);
+            fail_request(sim, c, w.r, MSIM_CAUSE_DEADLINE);
+            continue;
+        }
+        c->connection_taken = true;
+        send_attempt(sim, c, w.r, w.n, (msim_cause)w.prev);
+        c->connection_taken = false; /* unused if the rate limiter held the send back */
+    }
+}
+
+/* Attempt n of r is about to go: Envoy's limits first; then an open breaker
+ * fails a first attempt fast and refuses a retry, which returns the previous
+ * failure `prev`. */
+static bool pre_send(msim_sim *sim, client *c, msim_request *r, uint32_t n, msim_cause prev)
+{
+    if (c->envoy_on && !envoy_admit(sim, c, r, n, prev)) return false;
     if (c->breaker_on) {
         if (!breaker_allow(&c->brk, n > 1)) {
             if (n == 1) {
@@ -424,6 +482,8 @@ static void on_outcome(msim_sim *sim, client *c, uint32_t n, bool ok, bool throt
     if (c->envoy_on) {
         c->envoy.requests--;
         release_retry(sim, c, n);
+        if (c->envoy.pending && !msim_timer_pending(sim, c->pending_timer)) /* a connection is free */
+            c->pending_timer = msim_at(sim, msim_now(sim), pending_pump, c, 0);
     }
     if (c->breaker_on) {
         int state = breaker_record(&c->brk, gen, ok, msim_now(sim));
@@ -533,30 +593,44 @@ static void limiter_pump(msim_sim *sim, void *obj, uint64_t arg);
 static void limiter_schedule(msim_sim *sim, client *c)
 {
     msim_cancel(sim, &c->wait_timer);
-    if (!c->wait_len) return;
+    if (!c->waiting.len) return;
     double wait = aws_limiter_wait(&c->lim, msim_time_to_s(msim_now(sim)));
     msim_time d = msim_time_from_s(wait) + 1; /* +1 ns: past the float's rounding */
     c->wait_timer = msim_after(sim, d, limiter_pump, c, 0);
 }
 
-static bool limiter_enqueue(msim_sim *sim, client *c, msim_request *r, uint32_t n, msim_cause prev)
+static bool ring_push(msim_sim *sim, send_ring *g, waiting_send w)
 {
-    if (c->wait_len == c->wait_cap) {
-        uint32_t cap = c->wait_cap ? 2 * c->wait_cap : 256;
+    if (g->len == g->cap) {
+        uint32_t cap = g->cap ? 2 * g->cap : 256;
         waiting_send *q = msim_arena_alloc(sim, cap * sizeof *q);
         if (!q) {
-            msim_fail(sim, -MSIM_ENOMEM, "out of memory for rate-limited sends");
+            msim_fail(sim, -MSIM_ENOMEM, "out of memory for waiting sends");
             return false;
         }
-        for (uint32_t k = 0; k < c->wait_len; k++)
-            q[k] = c->waiting[(c->wait_head + k) % c->wait_cap];
-        c->waiting = q;
-        c->wait_cap = cap;
-        c->wait_head = 0;
+        for (uint32_t k = 0; k < g->len; k++)
+            q[k] = g->q[(g->head + k) % g->cap];
+        g->q = q;
+        g->cap = cap;
+        g->head = 0;
     }
-    c->waiting[(c->wait_head + c->wait_len++) % c->wait_cap] = (waiting_send){r, n, prev};
+    g->q[(g->head + g->len++) % g->cap] = w;
+    return true;
+}
+
+static waiting_send ring_pop(send_ring *g)
+{
+    waiting_send w = g->q[g->head];
+    g->head = (g->head + 1) % g->cap;
+    g->len--;
+    return w;
+}
+
+static bool limiter_enqueue(msim_sim *sim, client *c, msim_request *r, uint32_t n, msim_cause prev)
+{
+    if (!ring_push(sim, &c->waiting, (waiting_send){r, n, prev})) return false;
     msim_count(sim, c->m_rate_delayed, 1);
-    msim_gauge_set(sim, c->g_rate_waiting, c->wait_len);
+    msim_gauge_set(sim, c->g_rate_waiting, c->waiting.len);
     return true;
 }
 
@@ -568,8 +642,8 @@ static bool limiter_admit(msim_sim *sim, client *c, msim_request *r, uint32_t n,
         return true;
     }
     if (!c->lim.enabled) return true;
-    if (!c->wait_len && aws_limiter_take(&c->lim, msim_time_to_s(msim_now(sim)))) return true;
-    if (limiter_enqueue(sim, c, r, n, prev) && c->wait_len == 1) limiter_schedule(sim, c);
+    if (!c->waiting.len && aws_limiter_take(&c->lim, msim_time_to_s(msim_now(sim)))) return true;
+    if (limiter_enqueue(sim, c, r, n, prev) && c->waiting.len == 1) limiter_schedule(sim, c);
     return false;
 }
 
@@ -580,13 +654,12 @@ static void limiter_pump(msim_sim *sim, void *obj, uint64_t arg)
     client *c = obj;
     c->wait_timer = MSIM_NO_TIMER;
     c->pumping = true;
-    while (c->wait_len) {
-        waiting_send w = c->waiting[c->wait_head];
+    while (c->waiting.len) {
+        waiting_send w = c->waiting.q[c->waiting.head];
         bool late = msim_now(sim) >= w.r->deadline;
         if (!late && !aws_limiter_take(&c->lim, msim_time_to_s(msim_now(sim)))) break;
-        c->wait_head = (c->wait_head + 1) % c->wait_cap;
-        c->wait_len--;
-        msim_gauge_set(sim, c->g_rate_waiting, c->wait_len);
+        ring_pop(&c->waiting);
+        msim_gauge_set(sim, c->g_rate_waiting, c->waiting.len);
         if (late) {
             release_retry(sim, c, w.n);
             fail_request(sim, c, w.r, MSIM_CAUSE_DEADLINE);
@@ -605,7 +678,7 @@ static void limiter_response(msim_sim *sim, client *c, bool throttled)
 {
     aws_limiter_response(&c->lim, throttled, msim_time_to_s(msim_now(sim)));
     msim_gauge_set(sim, c->g_rate_limit, c->lim.enabled ? c->lim.fill_rate : 0);
-    if (c->wait_len && !c->pumping) limiter_schedule(sim, c);
+    if (c->waiting.len && !c->pumping) limiter_schedule(sim, c);
 }
 
 /* The mitigations that may hold back or refuse a send: the rate limiter,
@@ -1135,6 +1208,8 @@ static void register_mitigation_metrics(msim_sim *sim, client *c)
         c->m_cb_retry_overflow =
             msim_counter(sim, s, "cb_retry_overflow", "retries", MSIM_ROLE_RETRIES_DENIED);
         c->g_cb_retries = msim_gauge_new(sim, s, "cb_retries_active", "retries", MSIM_ROLE_NONE);
+        if (c->cfg->circuit_breakers.protocol == UPSTREAM_HTTP1)
+            c->g_cb_pending = msim_gauge_new(sim, s, "cb_pending", "attempts", MSIM_ROLE_NONE);
     }
     if (c->finagle_on) {
         c->m_budget_exhausted =

@@ -315,8 +315,9 @@ static void aws_limiter_in_a_run(test_ctx *t)
 
 static void envoy_retry_limits(test_ctx *t)
 {
-    envoy_cb_cfg cfg = {true, 1024, 3, {false, 0.2, 3}};
-    envoy_limits e = {&cfg, 100, 2};
+    envoy_cb_cfg cfg = {.enabled = true, .max_requests = 1024, .max_retries = 3,
+                        .retry_budget = {false, 0.2, 3}};
+    envoy_limits e = {.cfg = &cfg, .requests = 100, .retries = 2};
     CHECK(envoy_retry_max(&e) == 3 && envoy_retry_allowed(&e));
     e.retries = 3;
     CHECK(!envoy_retry_allowed(&e));
@@ -332,6 +333,64 @@ static void envoy_retry_limits(test_ctx *t)
     CHECK(envoy_request_allowed(&e));
     e.requests = 1024;
     CHECK(!envoy_request_allowed(&e));
+    /* the budget counts pending attempts as active (Envoy: active + pending) */
+    e.requests = 15;
+    e.pending = 5;
+    CHECK(envoy_retry_max(&e) == 4);
+}
+
+/* The http1 pool: a free connection sends, a busy pool queues, a full queue
+ * overflows; and nobody overtakes the queue. */
+static void envoy_http1_pool_decisions(test_ctx *t)
+{
+    envoy_cb_cfg cfg = {.enabled = true, .protocol = UPSTREAM_HTTP1, .max_connections = 4,
+                        .max_pending_requests = 2, .max_requests = 1024, .max_retries = 3};
+    envoy_limits e = {.cfg = &cfg, .requests = 3};
+    CHECK(envoy_connection_for(&e) == ENVOY_SEND);
+    e.requests = 4;
+    CHECK(envoy_connection_for(&e) == ENVOY_PEND);
+    e.pending = 2;
+    CHECK(envoy_connection_for(&e) == ENVOY_OVERFLOW);
+    e.requests = 3; /* a connection is free, but two wait for one already */
+    CHECK(envoy_connection_for(&e) == ENVOY_PEND);
+    cfg.protocol = UPSTREAM_HTTP2;
+    e.requests = 1000;
+    e.pending = 0;
+    CHECK(envoy_connection_for(&e) == ENVOY_SEND);
+}
+
+/* An http1 pool of 4 connections in front of 4 workers of 100 ms, at 60/s:
+ * 4 attempts on connections (40/s served), 10 waiting for one, 20/s overflow.
+ * The per-try timeout (150 ms) starts when an attempt gets its connection, so
+ * none times out although requests wait 250 ms more in the pending queue. */
+static void envoy_http1_pending_requests(test_ctx *t)
+{
+    const char *pool = "    circuit_breakers: {enabled: true, protocol: http1, "
+                       "max_connections: 4, max_pending_requests: 10}";
+    char client[512];
+    snprintf(client, sizeof client, "    arrival: constant\n    rate: 60/s\n    timeout: 150ms\n%s",
+             pool);
+    msim_result *r = run_cs(t, "30s", client, "    service_time: 100ms\n    workers: 4", NULL);
+    if (!r) return;
+    CHECK(peak(r, "s", "in_system_max") == 4);
+    CHECK(peak(r, "c", "cb_pending_max") == 10);
+    CHECK_NEAR(span(r, "c", "successes", 5, 30) / 25, 40, 0.5);
+    CHECK_NEAR(span(r, "c", "cb_overflow", 5, 30) / 25, 20, 0.5);
+    CHECK(test_total(r, "c", "timeouts") == 0);
+    CHECK(peak(r, "c", "latency_max") > 0.3); /* 250 ms pending + 100 ms served */
+    check_ledger(t, r);
+    test_done(r);
+
+    /* with an overall deadline of 300 ms the same requests fail with cause deadline */
+    snprintf(client, sizeof client,
+             "    arrival: constant\n    rate: 60/s\n    timeout: 150ms\n    deadline: 300ms\n%s",
+             pool);
+    r = run_cs(t, "30s", client, "    service_time: 100ms\n    workers: 4", NULL);
+    if (!r) return;
+    CHECK(test_total(r, "c", "failed_deadline") > 100);
+    CHECK(peak(r, "c", "latency_max") <= 0.3 + 1e-9);
+    check_ledger(t, r);
+    test_done(r);
 }
 
 /* max_requests 50 in front of a 1 s pure delay at 100/s: 50 attempts in
@@ -619,6 +678,8 @@ const test_case mitigations_tests[] = {
     {"mitigation_aws_limiter_in_a_run", aws_limiter_in_a_run, TIER_QUICK},
     {"mitigation_envoy_retry_limits", envoy_retry_limits, TIER_QUICK},
     {"mitigation_envoy_max_requests_overflow", envoy_max_requests_overflow, TIER_QUICK},
+    {"mitigation_envoy_http1_pool_decisions", envoy_http1_pool_decisions, TIER_QUICK},
+    {"mitigation_envoy_http1_pending_requests", envoy_http1_pending_requests, TIER_QUICK},
     {"mitigation_envoy_max_retries_in_a_run", envoy_max_retries_in_a_run, TIER_QUICK},
     {"mitigation_breaker_state_machine", breaker_state_machine, TIER_QUICK},
     {"mitigation_breaker_rate_window", breaker_rate_window, TIER_QUICK},

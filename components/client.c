@@ -207,6 +207,8 @@ typedef struct client {
     msim_lane arrivals_lane;  /* arrivals come in time order ... */
     msim_lane timeouts;       /* ... and so do timeouts of a fixed length */
     double peak;              /* thinning: the rate candidates are drawn at */
+    msim_time seg_end;        /* end of the schedule segment cached below; 0: none cached */
+    double seg_rate;          /* that segment's rate if flat (load included), else -1 */
     msim_time last_arrival;   /* constant arrivals */
     bool retries_off;         /* diagnose switched retries off */
     uint8_t cls;              /* its attempts' cls: the priority class */
@@ -1090,20 +1092,35 @@ static void open_arrival(msim_sim *sim, void *obj, uint64_t candidate);
 
 /* Draw the next arrival from now. A Poisson candidate at the segment's peak
  * rate that falls past the segment's end becomes a re-evaluation there. */
+/* Most segments are flat (a plain `rate:` is one endless flat segment):
+ * remember whether the one in force is, and its rate, so that arrivals in it
+ * skip the schedule lookups and thinning. A load trigger clears the cache. */
+static void cache_segment(client *c, msim_time now)
+{
+    c->seg_end = segment_end(c, now);
+    double r0 = rate_at(c, now), r1 = c->seg_end == MSIM_NEVER ? r0 : rate_at(c, c->seg_end - 1);
+    c->seg_rate = r0 == r1 ? r0 : -1;
+}
+
 static void schedule_open(msim_sim *sim, client *c)
 {
-    msim_time now = msim_now(sim), end = segment_end(c, now);
+    msim_time now = msim_now(sim);
+    if (now >= c->seg_end) cache_segment(c, now);
+    msim_time end = c->seg_end;
     if (c->cfg->arrival == ARRIVAL_CONSTANT) {
-        double r = rate_at(c, now);
+        double r = c->seg_rate >= 0 ? c->seg_rate : rate_at(c, now);
         msim_time next = r > 0 ? c->last_arrival + msim_time_from_s(1 / r) : MSIM_NEVER;
         if (next < now) next = now;
         if (next > end) next = end;
         if (next != MSIM_NEVER) c->next = msim_lane_at(sim, c->arrivals_lane, next, open_arrival, c, next < end);
         return;
     }
-    double r0 = rate_at(c, now), r1 = end == MSIM_NEVER ? r0 : rate_at(c, end - 1);
-    /* the peak of a linear segment is at one of its ends */
-    c->peak = r0 > r1 ? r0 : r1;
+    if (c->seg_rate >= 0) {
+        c->peak = c->seg_rate;
+    } else { /* the peak of the rest of a linear segment is at one of its ends */
+        double r0 = rate_at(c, now), r1 = end == MSIM_NEVER ? r0 : rate_at(c, end - 1);
+        c->peak = r0 > r1 ? r0 : r1;
+    }
     msim_time gap = c->peak > 0 ? msim_time_from_s(-log(msim_rng_u01_open0(&c->arrivals)) / c->peak)
                                 : MSIM_NEVER;
     if (gap >= MSIM_NEVER - now || now + gap >= end) {
@@ -1119,11 +1136,11 @@ static void open_arrival(msim_sim *sim, void *obj, uint64_t candidate)
     c->next = MSIM_NO_TIMER;
     if (candidate) {
         bool keep = true;
-        if (c->cfg->arrival == ARRIVAL_POISSON) {
+        if (c->cfg->arrival == ARRIVAL_CONSTANT) {
+            c->last_arrival = msim_now(sim);
+        } else if (c->seg_rate < 0) { /* thinning; a flat segment keeps every candidate */
             double r = rate_at(c, msim_now(sim));
             keep = r >= c->peak || msim_rng_u01(&c->arrivals) * c->peak < r;
-        } else {
-            c->last_arrival = msim_now(sim);
         }
         if (keep) new_request(sim, c, 0);
     }
@@ -1296,6 +1313,7 @@ static void client_start(msim_sim *sim, msim_component *self)
     if (c->cfg->arrival == ARRIVAL_CALLS) return; /* requests come from its callers */
     if (c->cfg->arrival != ARRIVAL_CLOSED) {
         c->last_arrival = -MSIM_SEC * 1000000; /* the first constant arrival is at 0 */
+        c->seg_end = 0;
         schedule_open(sim, c);
         return;
     }
@@ -1317,6 +1335,7 @@ static void client_apply(msim_sim *sim, msim_component *self, const msim_conditi
     if (c->cfg->arrival == ARRIVAL_CALLS) return; /* its load is its callers' */
     if (c->cfg->arrival != ARRIVAL_CLOSED) {
         msim_cancel(sim, &c->next);
+        c->seg_end = 0; /* the rate changed */
         schedule_open(sim, c);
         return;
     }

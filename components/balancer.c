@@ -116,9 +116,11 @@ static const msim_schema balancer_schema =
 
 static void rebuild_level(balancer *b, level *l)
 {
-    l->navail = 0;
-    for (uint32_t i = l->first; i < l->first + l->n; i++)
+    l->navail = l->nall = 0;
+    for (uint32_t i = l->first; i < l->first + l->n; i++) {
+        if (!b->hosts[i].absent) l->all[l->nall++] = i;
         if (b->hosts[i].in_rotation) l->avail[l->navail++] = i;
+    }
 }
 
 /* Envoy's priority loads and panic flags (load_balancer_impl.cc): integer
@@ -129,7 +131,7 @@ static void compute_loads(balancer *b)
     uint32_t total = 0;
     for (uint32_t k = 0; k < b->nlevels; k++) {
         level *l = &b->levels[k];
-        uint32_t h = (uint32_t)floor(factor * 100 * l->navail / l->n + 1e-9);
+        uint32_t h = l->nall ? (uint32_t)floor(factor * 100 * l->navail / l->nall + 1e-9) : 0;
         l->health = h > 100 ? 100 : h;
         total += l->health;
     }
@@ -141,7 +143,7 @@ static void compute_loads(balancer *b)
         left -= l->load;
         if (first_healthy < 0 && l->health > 0) first_healthy = (int)k;
         /* panic matters only when the levels together are short of hosts */
-        l->panic = nth < 100 && (double)l->navail < threshold * l->n;
+        l->panic = nth < 100 && (double)l->navail < threshold * l->nall;
     }
     if (nth > 0 && left) b->levels[first_healthy].load += left;
     b->no_host = nth == 0 && threshold <= 0;
@@ -158,18 +160,52 @@ static void publish(msim_sim *sim, balancer *b)
         msim_gauge_set(sim, b->pools[p].g_healthy, b->pools[p].in_rotation);
 }
 
-void balancer_update_host(msim_sim *sim, balancer *b, host *h)
+/* Whether the host should be in rotation now; if that changed, put it there.
+ * Returns true on a change. */
+static bool set_rotation(msim_sim *sim, balancer *b, host *h)
 {
-    bool in = b->fail_open || (!h->hc_failed && !h->ejected);
-    if (in == h->in_rotation) return;
+    bool in = !h->absent && (b->fail_open || (!h->hc_failed && !h->ejected));
+    if (in == h->in_rotation) return false;
     h->in_rotation = in;
     if (in)
         b->pools[h->pool].in_rotation++;
     else
         b->pools[h->pool].in_rotation--;
-    msim_count(sim, b->m_changes, 1);
     if (b->cfg->host_metrics) msim_gauge_set(sim, h->g_health, in);
+    return true;
+}
+
+void balancer_update_host(msim_sim *sim, balancer *b, host *h)
+{
+    if (!set_rotation(sim, b, h)) return;
+    msim_count(sim, b->m_changes, 1);
     rebuild_level(b, &b->levels[h->level]);
+    compute_loads(b);
+    publish(sim, b);
+}
+
+/* Endpoint discovery: a service's replicas joined or left (an autoscaler
+ * resized it). A host that joins is checked afresh; one that leaves is out of
+ * rotation and out of its level's counts. Not health changes: they are not
+ * counted as such. */
+static void balancer_endpoints(msim_sim *sim, msim_component *self, msim_component *target)
+{
+    balancer *b = (balancer *)self;
+    for (uint32_t p = 0; p < b->npools; p++) {
+        const pool_state *ps = &b->pools[p];
+        for (uint32_t i = ps->first; ps->svc == target && i < ps->first + ps->n; i++) {
+            host *h = &b->hosts[i];
+            bool absent = !msim_replica_endpoint(target, h->replica);
+            if (absent == h->absent) continue;
+            h->absent = absent;
+            if (absent)
+                health_host_left(sim, b, h);
+            else
+                health_host_joined(sim, b, h);
+            set_rotation(sim, b, h);
+            rebuild_level(b, &b->levels[h->level]);
+        }
+    }
     compute_loads(b);
     publish(sim, b);
 }
@@ -249,7 +285,7 @@ static host *pick_host(balancer *b)
     level *l = pick_level(b);
     if (!l) return NULL;
     const uint32_t *set = l->panic ? l->all : l->avail;
-    uint32_t n = l->panic ? l->n : l->navail;
+    uint32_t n = l->panic ? l->nall : l->navail;
     if (n == 0) return NULL;
     uint32_t i = 0;
     switch (b->cfg->policy) {
@@ -475,7 +511,8 @@ static int balancer_init(msim_sim *sim, msim_component *self, const void *cfg, m
     for (uint32_t i = 0; i < b->nhosts; i++) {
         host *h = &b->hosts[i];
         h->hc_failed = h->first_check = checked;
-        h->in_rotation = b->fail_open || !checked;
+        h->absent = !msim_replica_endpoint(h->svc, h->replica);
+        h->in_rotation = !h->absent && (b->fail_open || !checked);
         if (h->in_rotation) b->pools[h->pool].in_rotation++;
     }
     for (uint32_t k = 0; k < b->nlevels; k++)
@@ -529,4 +566,5 @@ const msim_kind msim_balancer_kind = {
     .on_abandon = balancer_abandon,
     .mechanisms = balancer_mechanisms,
     .nmechanisms = sizeof balancer_mechanisms / sizeof balancer_mechanisms[0],
+    .on_endpoints = balancer_endpoints,
 };

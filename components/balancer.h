@@ -7,7 +7,10 @@
  * form one level, like Envoy's localities) and stored level by level, so a
  * level is a range of the host array. A host is *in rotation* when it is
  * healthy for the active checker and not ejected by outlier detection (or
- * always, when the balancer fails open).
+ * always, when the balancer fails open). A service an autoscaler resizes has
+ * a host for every replica it may ever have; those that are not endpoints now
+ * (msim_replica_endpoint) are *absent*: out of rotation and out of the level's
+ * counts, as if discovery had not listed them.
  */
 #ifndef METASIM_COMPONENTS_BALANCER_H
 #define METASIM_COMPONENTS_BALANCER_H
@@ -76,6 +79,7 @@ typedef struct host {
     double wrr;      /* smooth weighted round robin: the current weight */
     uint32_t active; /* forwarded attempts outstanding (Envoy rq_active) */
     bool in_rotation;
+    bool absent; /* not an endpoint of its service now (autoscaled away, or not yet) */
 
     /* active health checking (health.c) */
     bool hc_failed;         /* Envoy FAILED_ACTIVE_HC; set until the first success */
@@ -95,7 +99,8 @@ typedef struct host {
 
 typedef struct level {
     uint32_t first, n; /* hosts [first, first + n) */
-    uint32_t *all;     /* their indices, for panic routing */
+    uint32_t *all;     /* the ones that are endpoints (not absent), for panic routing */
+    uint32_t nall;
     uint32_t *avail;   /* the ones in rotation */
     uint32_t navail;
     uint32_t health; /* Envoy's health score, percent (overprovisioned, capped) */
@@ -144,6 +149,11 @@ void balancer_update_host(msim_sim *sim, balancer *b, host *h);
 /* health.c */
 void health_start(msim_sim *sim, balancer *b);
 void health_on_probe(msim_sim *sim, balancer *b, msim_attempt *probe);
+/* A host became an endpoint (checks start afresh) or stopped being one
+ * (checks stop; ejection and counts are forgotten, as Envoy forgets a
+ * removed host). */
+void health_host_joined(msim_sim *sim, balancer *b, host *h);
+void health_host_left(msim_sim *sim, balancer *b, host *h);
 void outlier_start(msim_sim *sim, balancer *b);
 void outlier_on_result(msim_sim *sim, balancer *b, host *h, outcome o);
 

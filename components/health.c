@@ -203,8 +203,37 @@ void health_start(msim_sim *sim, balancer *b)
     msim_time jitter = b->cfg->health_check.initial_jitter;
     for (uint32_t i = 0; i < b->nhosts; i++) {
         msim_time d = jitter > 0 ? (msim_time)(msim_rng_u01(&b->rng_health) * (double)jitter) : 0;
-        b->hosts[i].check = msim_after(sim, d, probe_fire, b, i);
+        if (!b->hosts[i].absent) b->hosts[i].check = msim_after(sim, d, probe_fire, b, i);
     }
+}
+
+/* A new endpoint starts unhealthy and a single success brings it in (the
+ * startup rule); its first probe goes out as a host's first probe does. */
+void health_host_joined(msim_sim *sim, balancer *b, host *h)
+{
+    const health_cfg *hc = &b->cfg->health_check;
+    if (hc->interval == MSIM_NEVER) return;
+    h->hc_failed = h->first_check = true;
+    h->hc_ok = h->hc_bad = 0;
+    msim_time jitter = hc->initial_jitter;
+    msim_time d = jitter > 0 ? (msim_time)(msim_rng_u01(&b->rng_health) * (double)jitter) : 0;
+    msim_cancel(sim, &h->check);
+    h->check = msim_after(sim, d, probe_fire, b, (uint64_t)(h - b->hosts));
+}
+
+/* The probe out, if any, is abandoned: its answer no longer matters. */
+void health_host_left(msim_sim *sim, balancer *b, host *h)
+{
+    msim_cancel(sim, &h->check);
+    if (h->probe) {
+        msim_attempt *pa = h->probe;
+        h->probe = NULL;
+        msim_cancel(sim, &pa->timeout);
+        msim_abandon(sim, pa);
+    }
+    if (h->ejected) b->nejected--;
+    h->ejected = false;
+    h->c5xx = h->cgw = h->backoff = 0;
 }
 
 /* ---- outlier detection --------------------------------------------------------------- */
@@ -261,7 +290,7 @@ static void detected(msim_sim *sim, balancer *b, host *h, uint32_t *streak, doub
 void outlier_on_result(msim_sim *sim, balancer *b, host *h, outcome o)
 {
     const outlier_cfg *od = &b->cfg->outlier_detection;
-    if (!od->enabled || h->ejected) return;
+    if (!od->enabled || h->ejected || h->absent) return; /* a host that left drains unjudged */
     if (o == OUTCOME_OK) {
         h->c5xx = h->cgw = 0;
         return;

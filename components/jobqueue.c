@@ -21,6 +21,9 @@
  * A job whose sender gave up still runs when its turn comes (late work is
  * done, as in most job systems); the time spent on it counts as wasted.
  *
+ * An autoscaler may resize the common pool or a queue's own pool (the end of
+ * this file); each pool keeps the integrals over time it reads.
+ *
  * Holder fields of a job held here: `slot` is its class, `state` says
  * queued or running, prev/next link it into its queue.
  */
@@ -195,9 +198,26 @@ static const msim_schema jobqueue_schema =
 
 /* ---- state ----------------------------------------------------------------------------------- */
 
+/* Workers an autoscaler asked for that are still starting, due at `at`. */
+typedef struct warming {
+    msim_time at;
+    int64_t n;
+    msim_timer timer;
+} warming;
+
+#define MAX_WARMING 16
+
 typedef struct pool {
-    int64_t base, workers, busy; /* configured, effective (triggers), busy */
+    int64_t base, workers, busy; /* serving (configured or autoscaled), effective (triggers), busy */
     uint32_t queue;              /* a pool of its own: the queue it serves */
+    /* Autoscaling (the end of this file): the workers asked for, those still
+     * warming up (oldest first), and the integrals an autoscaler reads. */
+    int64_t size;
+    warming warm[MAX_WARMING];
+    uint32_t nwarm;
+    int64_t queued; /* jobs waiting in the queues it serves */
+    double busy_s, queued_s;
+    msim_time since;
 } pool;
 
 typedef struct jqueue {
@@ -230,12 +250,25 @@ typedef struct jobqueue {
     pool *pools; /* [0] the common pool, then one per queue with its own */
     uint32_t npools;
     double speed;
+    double workers_factor; /* of the active triggers, kept for resizes */
     msim_time added;
     msim_rng rng_work, rng_class;
 
     msim_metric m_arrivals, m_rejected, m_unclassified, m_departures, m_sojourn;
     msim_gauge g_queue, g_busy, g_workers, g_in_system;
 } jobqueue;
+
+/* ---- pool integrals ---------------------------------------------------------------------------
+ * Folded before every change of what they integrate, so that an autoscaler
+ * reads exact time averages (jobqueue_load). */
+
+static void pool_fold(pool *pl, msim_time now)
+{
+    double dt = msim_time_to_s(now - pl->since);
+    pl->busy_s += (double)pl->busy * dt;
+    pl->queued_s += (double)pl->queued * dt;
+    pl->since = now;
+}
 
 /* ---- queues ---------------------------------------------------------------------------------- */
 
@@ -372,6 +405,8 @@ static void start(msim_sim *sim, jobqueue *j, jqueue *q)
     msim_gauge_add(sim, q->g_depth, -1);
     msim_gauge_add(sim, j->g_queue, -1);
     count_start(sim, j, q, a);
+    pool_fold(&j->pools[q->pool], msim_now(sim));
+    j->pools[q->pool].queued--;
     j->pools[q->pool].busy++;
     msim_gauge_add(sim, j->g_busy, 1);
     a->state = AT_WORKER;
@@ -405,6 +440,7 @@ static void complete(msim_sim *sim, void *obj, uint64_t arg)
     msim_time now = msim_now(sim);
     a->done = MSIM_NO_TIMER;
     a->state = 0;
+    pool_fold(&j->pools[p], now);
     j->pools[p].busy--;
     msim_gauge_add(sim, j->g_busy, -1);
     msim_gauge_add(sim, j->g_in_system, -1);
@@ -469,6 +505,8 @@ static void jobqueue_accept(msim_sim *sim, msim_component *self, msim_attempt *a
     a->state = AT_QUEUE;
     if (!q->head) publish_age(sim, q); /* an empty queue's age restarts at 0 */
     q_push(q, a);
+    pool_fold(&j->pools[q->pool], a->enqueued);
+    j->pools[q->pool].queued++;
     msim_gauge_add(sim, q->g_depth, 1);
     msim_gauge_add(sim, j->g_queue, 1);
     msim_gauge_add(sim, j->g_in_system, 1);
@@ -485,6 +523,15 @@ static void publish_workers(msim_sim *sim, jobqueue *j)
     msim_gauge_set(sim, j->g_workers, (double)total);
 }
 
+/* A pool's effective workers: its serving ones under the triggers' factor. */
+static void set_workers(msim_sim *sim, jobqueue *j, uint32_t p)
+{
+    pool *pl = &j->pools[p];
+    pool_fold(pl, msim_now(sim));
+    int64_t w = llround((double)pl->base * j->workers_factor);
+    pl->workers = w > 0 ? w : 0;
+}
+
 /* Fewer workers: running jobs finish, no new one starts until a worker is
  * free under the new count. Slower service and added latency apply to jobs
  * that start after the change. There are no replicas: replicas_down is
@@ -494,10 +541,9 @@ static void jobqueue_apply(msim_sim *sim, msim_component *self, const msim_condi
     jobqueue *j = (jobqueue *)self;
     j->speed = c->speed_factor > 0 ? c->speed_factor : 1e-9;
     j->added = c->added_latency;
-    for (uint32_t p = 0; p < j->npools; p++) {
-        int64_t w = llround((double)j->pools[p].base * c->workers_factor);
-        j->pools[p].workers = w > 0 ? w : 0;
-    }
+    j->workers_factor = c->workers_factor;
+    for (uint32_t p = 0; p < j->npools; p++)
+        set_workers(sim, j, p);
     publish_workers(sim, j);
     for (uint32_t p = 0; p < j->npools; p++)
         dispatch(sim, j, p);
@@ -562,14 +608,15 @@ static void register_metrics(msim_sim *sim, jobqueue *j)
  * listed. */
 static void build_pools(jobqueue *j)
 {
-    j->pools[0] = (pool){.base = j->cfg->workers, .workers = j->cfg->workers};
+    j->pools[0] = (pool){.base = j->cfg->workers, .workers = j->cfg->workers, .size = j->cfg->workers};
     j->npools = 1;
     for (uint32_t i = 0; i < j->nqueues; i++) {
         jqueue *q = &j->queues[i];
         if (q->cfg->workers > 0) {
             q->pool = j->npools;
             j->pools[j->npools++] =
-                (pool){.base = q->cfg->workers, .workers = q->cfg->workers, .queue = i};
+                (pool){.base = q->cfg->workers, .workers = q->cfg->workers, .size = q->cfg->workers,
+                       .queue = i};
         } else {
             uint32_t k = j->norder++;
             while (k > 0 && j->queues[j->order[k - 1]].cfg->priority > q->cfg->priority) {
@@ -604,6 +651,7 @@ static int jobqueue_init(msim_sim *sim, msim_component *self, const void *cfg, m
     }
     build_pools(j);
     j->speed = 1;
+    j->workers_factor = 1;
     j->rng_work = msim_stream(sim, self->name, "service");
     j->rng_class = msim_stream(sim, self->name, "classes");
     register_metrics(sim, j);
@@ -614,6 +662,131 @@ static void jobqueue_start(msim_sim *sim, msim_component *self)
 {
     publish_workers(sim, (jobqueue *)self);
 }
+
+/* ---- autoscaling --------------------------------------------------------------------------------
+ * An autoscaler resizes a pool of workers (msim_scaling): the common pool, or
+ * a queue's own. Workers asked for serve after their warm-up; workers taken
+ * away go warming ones first, newest first, then serving ones. A busy worker
+ * that goes finishes its job and takes no other (the grace period does not
+ * apply: a job system's worker finishes its job or puts it back, and either
+ * way the work is done once). A worker is a member: the metrics' "per
+ * replica" is per worker. */
+
+/* The pool a unit names: NULL the common pool, else a queue's own. Returns
+ * its index, or a negative MSIM_E* with err filled. */
+static int unit_pool(const jobqueue *j, const char *unit, msim_error *err)
+{
+    if (!unit) return 0;
+    for (uint32_t i = 0; i < j->nqueues; i++) {
+        if (strcmp(j->queues[i].cfg->name, unit) != 0) continue;
+        if (j->queues[i].pool) return (int)j->queues[i].pool;
+        return msim_error_set(err, -MSIM_EINVAL,
+                              "queue \"%s\" shares the common pool: give it workers of its own, "
+                              "or leave out `queue` to resize the common pool",
+                              unit);
+    }
+    return msim_error_set(err, -MSIM_EINVAL, "no queue is named \"%s\"", unit);
+}
+
+/* The oldest batch of a pool's warming workers is ready (batches of one pool
+ * share a warm-up, so they come due in the order they were asked for). */
+static void workers_warmed(msim_sim *sim, void *obj, uint64_t p)
+{
+    jobqueue *j = obj;
+    pool *pl = &j->pools[p];
+    pl->base += pl->warm[0].n;
+    memmove(pl->warm, pl->warm + 1, --pl->nwarm * sizeof *pl->warm);
+    set_workers(sim, j, (uint32_t)p);
+    publish_workers(sim, j);
+    dispatch(sim, j, (uint32_t)p);
+    msim_endpoints_changed(sim, &j->base);
+}
+
+static void add_workers(msim_sim *sim, jobqueue *j, uint32_t p, int64_t n, msim_time warmup)
+{
+    pool *pl = &j->pools[p];
+    if (warmup <= 0) {
+        pl->base += n;
+        return;
+    }
+    if (pl->nwarm == MAX_WARMING) { /* never with a warm-up of a few sync periods */
+        pl->warm[pl->nwarm - 1].n += n;
+        return;
+    }
+    msim_time at = msim_now(sim) + warmup;
+    pl->warm[pl->nwarm++] = (warming){at, n, msim_at(sim, at, workers_warmed, j, p)};
+}
+
+static void remove_workers(msim_sim *sim, jobqueue *j, uint32_t p, int64_t n)
+{
+    pool *pl = &j->pools[p];
+    while (n > 0 && pl->nwarm > 0) {
+        warming *w = &pl->warm[pl->nwarm - 1];
+        int64_t k = w->n < n ? w->n : n;
+        w->n -= k;
+        n -= k;
+        if (w->n == 0) {
+            msim_cancel(sim, &w->timer);
+            pl->nwarm--;
+        }
+    }
+    pl->base -= n;
+}
+
+static void jobqueue_resize(msim_sim *sim, msim_component *self, const char *unit, uint32_t n,
+                            const msim_resize *how)
+{
+    jobqueue *j = (jobqueue *)self;
+    int p = unit_pool(j, unit, NULL);
+    if (p < 0) return;
+    pool *pl = &j->pools[p];
+    if (n < 1) n = 1;
+    if ((int64_t)n == pl->size) return;
+    if ((int64_t)n > pl->size)
+        add_workers(sim, j, (uint32_t)p, (int64_t)n - pl->size, how->warmup);
+    else
+        remove_workers(sim, j, (uint32_t)p, pl->size - (int64_t)n);
+    pl->size = n;
+    set_workers(sim, j, (uint32_t)p);
+    publish_workers(sim, j);
+    dispatch(sim, j, (uint32_t)p);
+    msim_endpoints_changed(sim, &j->base);
+}
+
+/* The age of the oldest job waiting for pool p: the heads of its queues. */
+static msim_time pool_oldest(const jobqueue *j, uint32_t p, msim_time now)
+{
+    msim_time oldest = 0;
+    for (uint32_t i = 0; i < j->nqueues; i++) {
+        const jqueue *q = &j->queues[i];
+        if (q->pool == p && q->head && now - q->head->enqueued > oldest)
+            oldest = now - q->head->enqueued;
+    }
+    return oldest;
+}
+
+static int jobqueue_load(msim_sim *sim, msim_component *self, const char *unit, msim_load *out,
+                         msim_error *err)
+{
+    jobqueue *j = (jobqueue *)self;
+    int p = unit_pool(j, unit, err);
+    if (p < 0) return p;
+    pool *pl = &j->pools[p];
+    msim_time now = msim_now(sim);
+    pool_fold(pl, now);
+    *out = (msim_load){
+        .size = (uint32_t)pl->size,
+        .ready = (uint32_t)pl->workers, /* a capacity trigger's missing workers are not ready */
+        .workers = 1,
+        .busy_s = pl->busy_s,
+        .held_s = pl->busy_s + pl->queued_s,
+        .queued_s = pl->queued_s,
+        .oldest = pool_oldest(j, (uint32_t)p, now),
+    };
+    return 0;
+}
+
+static const msim_scaling jobqueue_scaling = {jobqueue_load, jobqueue_resize};
 
 const msim_kind msim_jobqueue_kind = {
     .name = "jobqueue",
@@ -629,4 +802,5 @@ const msim_kind msim_jobqueue_kind = {
     .accept = jobqueue_accept,
     .apply = jobqueue_apply,
     .on_window = jobqueue_window,
+    .scaling = &jobqueue_scaling,
 };

@@ -9,6 +9,8 @@ extern const msim_kind msim_service_kind;
 extern const msim_kind msim_balancer_kind;
 extern const msim_kind msim_cache_kind;
 extern const msim_kind msim_jobqueue_kind;
+extern const msim_kind msim_channel_kind;
+extern const msim_kind msim_autoscaler_kind;
 
 /* Instances are set up in this order: a balancer reads its services' replica
  * counts in init, so services come first. */
@@ -18,6 +20,8 @@ static const msim_kind *const kinds[] = {
     &msim_balancer_kind,
     &msim_cache_kind,
     &msim_jobqueue_kind,
+    &msim_channel_kind, /* after services: it reads replica counts in init */
+    &msim_autoscaler_kind, /* last: it reads its target's load in init */
 };
 
 const msim_kind *const *msim_kinds(size_t *count)

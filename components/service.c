@@ -12,6 +12,11 @@
  * slower service, added latency (holds the worker, like a slow dependency
  * called synchronously), injected errors, stop-the-world pauses.
  *
+ * An autoscaler may resize it (msim_scaling, at the end of this file): new
+ * replicas serve after a warm-up and start slow (`cold_start`); removed ones
+ * drain. Every replica it may ever have is allocated at init, so attempts
+ * keep referring to replicas by index (`slot`).
+ *
  * A sender that picks hosts itself (a balancer) pins an attempt to a replica
  * (MSIM_CLS_PINNED in request.h): the service's own routing is skipped, and a
  * replica that is down refuses it at once, or swallows it when it was lost (a
@@ -68,6 +73,13 @@ typedef struct probe_cfg {
     int path;
 } probe_cfg;
 
+/* A replica that comes up (added by an autoscaler, or back from a trigger)
+ * starts slow: cold JIT, empty in-process caches. */
+typedef struct cold_cfg {
+    double factor;      /* service time x this at first, */
+    msim_time duration; /* falling linearly to x 1 over this */
+} cold_cfg;
+
 typedef struct service_cfg {
     int64_t replicas, workers;
     queue_cfg queue;
@@ -81,6 +93,7 @@ typedef struct service_cfg {
     double errors;
     calls_cfg calls;
     memory_cfg memory;
+    cold_cfg cold_start;
 } service_cfg;
 
 /* ---- parameters --------------------------------------------------------------------- */
@@ -131,6 +144,16 @@ static const msim_param probe_params[] = {
 static const msim_schema probe_schema = MSIM_SCHEMA(
     "probe", "how the service answers health-check probes", probe_params, probe_cfg, NULL);
 
+static const msim_param cold_params[] = {
+    {"factor", &msim_type_factor, offsetof(cold_cfg, factor), "1", 1, 1000,
+     "service time x this when the replica comes up (1: no cold start)", NULL, NULL},
+    {"duration", &msim_type_duration, offsetof(cold_cfg, duration), "0s", 0, 1e300,
+     "the factor falls linearly to 1 over this", NULL, NULL},
+};
+
+static const msim_schema cold_schema = MSIM_SCHEMA(
+    "cold_start", "a replica that comes up starts slow", cold_params, cold_cfg, NULL);
+
 static const msim_param service_params[] = {
     {"replicas", &msim_type_int, offsetof(service_cfg, replicas), "1", 1, 65535,
      "instances, each with its own workers and queue", NULL, NULL},
@@ -171,6 +194,10 @@ static const msim_param service_params[] = {
      "live memory per replica, garbage collection slowing work as the heap fills, "
      "out-of-memory errors past it",
      &memory_schema, NULL},
+    {"cold_start", &msim_type_struct, offsetof(service_cfg, cold_start), NULL, MSIM_UNBOUNDED,
+     "a replica that comes up (autoscaled, or back from a trigger) works slower at first: "
+     "{factor: 3x, duration: 60s}",
+     &cold_schema, NULL},
 };
 
 static const msim_schema service_schema = MSIM_SCHEMA(
@@ -187,14 +214,32 @@ typedef struct replica {
     list queue;   /* waiting */
     list serving; /* in service */
     list side;    /* probes on their own thread (probe.path: separate) */
-    bool up;
+    bool up;      /* takes new attempts: a ready member, not down */
+    /* Autoscaling (resize below): whether it is one of the current replicas
+     * and has warmed up; a replica that left drains what it still holds. */
+    uint8_t life;       /* LIFE_* */
+    bool down;          /* down by a trigger */
+    msim_time ready_at; /* when it last came up: a cold start runs from here */
+    msim_timer warming; /* the end of its warm-up */
+    msim_timer grace;   /* the end of its drain: what is left then fails */
+    /* Redeploys (redeploy below): a restarting replica is between its old
+     * host and its new one; each replacement is a new generation. */
+    uint8_t restarting;
+    uint32_t gen;
 } replica;
+
+enum { LIFE_ABSENT, LIFE_WARMING, LIFE_READY };
 
 typedef struct service {
     msim_component base;
     const service_cfg *cfg;
     replica *reps;
-    uint32_t nreps, rr_next;
+    uint32_t nreps, rr_next; /* nreps: every replica it may have (autoscaling) */
+    uint32_t size;           /* the current replicas: 0 .. size-1 */
+    int ndown;               /* replicas down by triggers, as last applied */
+    int redeploys;           /* redeploy triggers active, as last applied */
+    msim_time restart_for;   /* the running redeploy's downtime per replica */
+    bool restart_lose;       /* ... and whether what a stopping replica holds vanishes */
     uint32_t *up_list, nup;
     int64_t workers; /* effective per replica; MSIM_UNLIMITED */
     double speed, errors;
@@ -371,6 +416,16 @@ static COLD double gc_stretched(msim_sim *sim, service *s, replica *r, double wo
     return stretched;
 }
 
+/* Cold start: the factor at the moment the replica came up, falling linearly
+ * to 1 over the duration (fixed for an attempt when its service starts). */
+static double cold_factor(const service *s, const replica *r, msim_time now)
+{
+    const cold_cfg *c = &s->cfg->cold_start;
+    msim_time age = now - r->ready_at;
+    if (age >= c->duration) return 1;
+    return c->factor - (c->factor - 1) * (double)age / (double)c->duration;
+}
+
 static void start(msim_sim *sim, service *s, replica *r, msim_attempt *a)
 {
     list_push(&r->serving, a);
@@ -383,6 +438,8 @@ static void start(msim_sim *sim, service *s, replica *r, msim_attempt *a)
     else
         work = (double)msim_dist_sample(&s->cfg->service_time, &s->rng_work) * slowdown(s, r) /
                s->speed;
+    if (s->cfg->cold_start.factor > 1 && !(a->cls & MSIM_CLS_PROBE))
+        work *= cold_factor(s, r, msim_now(sim));
     if (memory_modelled(&s->cfg->memory)) work = gc_stretched(sim, s, r, work);
     if (!(a->cls & MSIM_CLS_PROBE)) work += (double)s->added;
     msim_time now = msim_now(sim);
@@ -774,20 +831,37 @@ static void take_down(msim_sim *sim, service *s, replica *r, bool lose)
     if (s->qp) qpolicy_emptied(s->qp, (uint32_t)(r - s->reps));
 }
 
-/* The highest-numbered replicas go down first. Routing is updated before any
- * held attempt is failed: a sender may retry at once, and must not land on a
- * replica that is going down. */
-static void set_replicas_down(msim_sim *sim, service *s, int down, bool lose)
+/* A replica takes new attempts while it is a ready member not down by a
+ * trigger. One that starts taking them (warmed up, or back from a trigger)
+ * starts cold. */
+static void refresh_up(msim_sim *sim, service *s)
 {
-    if (down > (int)s->nreps) down = (int)s->nreps;
-    if (down < 0) down = 0;
-    uint32_t want_up = s->nreps - (uint32_t)down;
-    if (s->nup == want_up) return;
-    for (uint32_t i = 0; i < s->nreps; i++)
-        s->reps[i].up = i < want_up;
+    msim_time now = msim_now(sim);
+    for (uint32_t i = 0; i < s->nreps; i++) {
+        replica *r = &s->reps[i];
+        bool up = r->life == LIFE_READY && !r->down && !r->restarting;
+        if (up && !r->up) r->ready_at = now;
+        r->up = up;
+    }
     rebuild_up_list(s);
     msim_gauge_set(sim, s->g_up, s->nup);
-    for (uint32_t i = want_up; i < s->nreps; i++)
+}
+
+/* The highest-numbered of the current replicas go down first (as the count
+ * changes; an autoscaler's later resizes leave the downed ones down).
+ * Routing is updated before any held attempt is failed: a sender may retry
+ * at once, and must not land on a replica that is going down. */
+static void set_replicas_down(msim_sim *sim, service *s, int down, bool lose)
+{
+    if (down == s->ndown) return; /* as asked: a resize since must not move it */
+    s->ndown = down;
+    if (down > (int)s->size) down = (int)s->size;
+    if (down < 0) down = 0;
+    uint32_t want_up = s->size - (uint32_t)down;
+    for (uint32_t i = 0; i < s->size; i++)
+        s->reps[i].down = i >= want_up;
+    refresh_up(sim, s);
+    for (uint32_t i = want_up; i < s->size; i++)
         take_down(sim, s, &s->reps[i], lose);
 }
 
@@ -838,6 +912,8 @@ static void update_capacity_gauges(msim_sim *sim, service *s)
     }
 }
 
+static void redeploy_edge(msim_sim *sim, service *s, const msim_conditions *c);
+
 static void service_apply(msim_sim *sim, msim_component *self, const msim_conditions *c)
 {
     service *s = (service *)self;
@@ -851,9 +927,10 @@ static void service_apply(msim_sim *sim, msim_component *self, const msim_condit
     s->lost = c->lose_inflight;
     set_replicas_down(sim, s, c->replicas_down, c->lose_inflight);
     set_paused(sim, s, c->paused > 0);
+    redeploy_edge(sim, s, c);
     update_capacity_gauges(sim, s);
-    for (uint32_t i = 0; i < s->nreps; i++)
-        if (s->reps[i].up) fill_workers(sim, s, &s->reps[i]);
+    for (uint32_t i = 0; i < s->nreps; i++) /* draining ones too (a downed one holds nothing) */
+        if (!s->reps[i].down) fill_workers(sim, s, &s->reps[i]);
 }
 
 /* ---- setup ------------------------------------------------------------------------------------ */
@@ -896,12 +973,17 @@ static int service_init(msim_sim *sim, msim_component *self, const void *cfg, ms
 {
     service *s = (service *)self;
     s->cfg = cfg;
-    s->nreps = (uint32_t)s->cfg->replicas;
+    s->size = (uint32_t)s->cfg->replicas;
+    uint32_t limit = msim_scale_limit(sim, self); /* room for what an autoscaler may add */
+    s->nreps = limit > s->size ? limit : s->size;
     s->reps = msim_arena_alloc(sim, s->nreps * sizeof *s->reps);
     s->up_list = msim_arena_alloc(sim, s->nreps * sizeof *s->up_list);
     if (!s->reps || !s->up_list) return msim_error_set(err, -MSIM_ENOMEM, "out of memory");
-    for (uint32_t i = 0; i < s->nreps; i++)
+    for (uint32_t i = 0; i < s->size; i++) { /* warm since long before the run */
         s->reps[i].up = true;
+        s->reps[i].life = LIFE_READY;
+        s->reps[i].ready_at = -s->cfg->cold_start.duration;
+    }
     rebuild_up_list(s);
     s->workers = s->cfg->workers;
     s->cancel = s->cfg->cancel_on_timeout;
@@ -977,10 +1059,175 @@ static const msim_mechanism service_mechanisms[] = {
     {"long_queues", "bound each queue to one waiting attempt per worker", disable_long_queues},
 };
 
+/* ---- autoscaling ---------------------------------------------------------------------------
+ * An autoscaler resizes the service through msim_scaling. Replicas join at
+ * the next numbers and serve after their warm-up (then start cold, see
+ * cold_factor); the highest-numbered leave first and drain: out of the
+ * routing and of the balancers' endpoints at once, they serve what they hold
+ * and fail what is left when the grace period ends — Kubernetes' SIGTERM,
+ * then SIGKILL after terminationGracePeriodSeconds. The load figures are the
+ * integrals of the service's own gauges. */
+
+static void endpoints_changed(msim_sim *sim, service *s)
+{
+    refresh_up(sim, s);
+    update_capacity_gauges(sim, s);
+    msim_endpoints_changed(sim, &s->base);
+}
+
+static void warmed_up(msim_sim *sim, void *obj, uint64_t i)
+{
+    service *s = obj;
+    s->reps[i].warming = MSIM_NO_TIMER;
+    s->reps[i].life = LIFE_READY;
+    endpoints_changed(sim, s);
+}
+
+/* A replica that left is killed: what it still holds fails, as a killed
+ * process's connections do. */
+static void grace_over(msim_sim *sim, void *obj, uint64_t i)
+{
+    service *s = obj;
+    s->reps[i].grace = MSIM_NO_TIMER;
+    take_down(sim, s, &s->reps[i], false);
+}
+
+/* A replica back before its drain ended keeps what it holds: the new pod and
+ * the old one's remaining work share the slot. */
+static void add_replica(msim_sim *sim, service *s, uint32_t i, msim_time warmup)
+{
+    replica *r = &s->reps[i];
+    msim_cancel(sim, &r->grace);
+    r->down = false;
+    r->life = warmup > 0 ? LIFE_WARMING : LIFE_READY;
+    if (warmup > 0) r->warming = msim_after(sim, warmup, warmed_up, s, i);
+}
+
+static void remove_replica(msim_sim *sim, service *s, uint32_t i, msim_time grace)
+{
+    replica *r = &s->reps[i];
+    msim_cancel(sim, &r->warming);
+    r->life = LIFE_ABSENT;
+    if (grace != MSIM_NEVER && (r->queue.len || r->serving.len || r->side.len))
+        r->grace = msim_after(sim, grace, grace_over, s, i);
+}
+
+static void service_resize(msim_sim *sim, msim_component *self, const char *unit, uint32_t n,
+                           const msim_resize *how)
+{
+    service *s = (service *)self;
+    (void)unit;
+    if (n > s->nreps) n = s->nreps;
+    if (n < 1) n = 1;
+    if (n == s->size) return;
+    while (s->size < n)
+        add_replica(sim, s, s->size++, how->warmup);
+    while (s->size > n)
+        remove_replica(sim, s, --s->size, how->grace);
+    endpoints_changed(sim, s);
+}
+
+/* The age of the oldest attempt waiting at a current replica (a queue keeps
+ * arrival order, whichever end its discipline serves). */
+static msim_time oldest_wait(const msim_sim *sim, const service *s)
+{
+    msim_time now = msim_now(sim), oldest = 0;
+    for (uint32_t i = 0; i < s->size; i++) {
+        const msim_attempt *h = s->reps[i].queue.head;
+        if (h && now - h->enqueued > oldest) oldest = now - h->enqueued;
+    }
+    return oldest;
+}
+
+static int service_load(msim_sim *sim, msim_component *self, const char *unit, msim_load *out,
+                        msim_error *err)
+{
+    service *s = (service *)self;
+    if (unit)
+        return msim_error_set(err, -MSIM_EINVAL,
+                              "a service is resized as a whole: leave out `queue`");
+    *out = (msim_load){
+        .size = s->size,
+        .ready = s->nup,
+        .workers = s->workers == MSIM_UNLIMITED ? 0 : s->workers,
+        .busy_s = msim_gauge_area(sim, s->g_busy),
+        .held_s = msim_gauge_area(sim, s->g_in_system),
+        .queued_s = msim_gauge_area(sim, s->g_queue),
+        .oldest = oldest_wait(sim, s),
+    };
+    return 0;
+}
+
+static const msim_scaling service_scaling = {service_load, service_resize};
+
+/* ---- redeploys -------------------------------------------------------------------------------
+ * A rolling update (the `redeploy` trigger) replaces the current replicas in
+ * index order, `batch` at a time, evenly over the trigger so that the last is
+ * back by its end: batch g stops at start + g x (span - restart) / batches.
+ * A stopping replica leaves the endpoints and drops or fails what it holds
+ * (SIGTERM to a server that does not drain); `restart` later it is back, cold,
+ * as a new host: its generation changes, so clients' connections to the old
+ * one and its old address are dead (msim_replica_generation). */
+
+static void restart_end(msim_sim *sim, void *obj, uint64_t i)
+{
+    service *s = obj;
+    s->reps[i].restarting--;
+    endpoints_changed(sim, s);
+}
+
+static void restart_begin(msim_sim *sim, void *obj, uint64_t i)
+{
+    service *s = obj;
+    replica *r = &s->reps[i];
+    if (i >= s->size || r->life != LIFE_READY) return; /* scaled away, or still warming */
+    r->restarting++;
+    r->gen++;
+    endpoints_changed(sim, s); /* routing first: a sender may retry at once */
+    take_down(sim, s, r, s->restart_lose);
+    msim_after(sim, s->restart_for, restart_end, s, i);
+}
+
+/* A redeploy trigger started (the count of active ones rose). */
+static void redeploy_edge(msim_sim *sim, service *s, const msim_conditions *c)
+{
+    bool rising = c->redeploys > s->redeploys;
+    s->redeploys = c->redeploys;
+    if (!rising || s->size == 0) return;
+    s->restart_for = c->redeploy_restart;
+    s->restart_lose = c->redeploy_lose;
+    uint32_t batch = c->redeploy_batch > 0 ? (uint32_t)c->redeploy_batch : 1;
+    uint32_t batches = (s->size + batch - 1) / batch;
+    msim_time step = (c->redeploy_span - c->redeploy_restart) / batches, now = msim_now(sim);
+    for (uint32_t i = 0; i < s->size; i++)
+        msim_at(sim, now + (msim_time)(i / batch) * step, restart_begin, s, i);
+}
+
+uint32_t msim_replica_generation(const msim_component *target, uint32_t i)
+{
+    if (!target || target->kind != &msim_service_kind) return 0;
+    const service *s = (const service *)target;
+    return i < s->nreps ? s->reps[i].gen + 1 : 0;
+}
+
+bool msim_replica_up(const msim_component *target, uint32_t i)
+{
+    if (!target || target->kind != &msim_service_kind) return false;
+    const service *s = (const service *)target;
+    return i < s->nreps && s->reps[i].up;
+}
+
 uint32_t msim_replicas(const msim_component *target)
 {
     if (!target || target->kind != &msim_service_kind) return 0;
     return ((const service *)target)->nreps;
+}
+
+bool msim_replica_endpoint(const msim_component *target, uint32_t i)
+{
+    if (!target || target->kind != &msim_service_kind) return false;
+    const service *s = (const service *)target;
+    return i < s->nreps && s->reps[i].life == LIFE_READY && !s->reps[i].restarting;
 }
 
 const msim_kind msim_service_kind = {
@@ -991,7 +1238,8 @@ const msim_kind msim_service_kind = {
     .schema = &service_schema,
     .size = sizeof(service),
     .roles = MSIM_KIND_TARGET,
-    .conditions = MSIM_COND_CAPACITY | MSIM_COND_LATENCY | MSIM_COND_ERRORS | MSIM_COND_PAUSE,
+    .conditions = MSIM_COND_CAPACITY | MSIM_COND_LATENCY | MSIM_COND_ERRORS | MSIM_COND_PAUSE |
+                  MSIM_COND_REDEPLOY,
     .init = service_init,
     .start = service_start,
     .accept = service_accept,
@@ -999,4 +1247,5 @@ const msim_kind msim_service_kind = {
     .apply = service_apply,
     .mechanisms = service_mechanisms,
     .nmechanisms = sizeof service_mechanisms / sizeof service_mechanisms[0],
+    .scaling = &service_scaling,
 };

@@ -252,11 +252,63 @@ static const msim_trigger_kind invalidate_trigger = {
     "(a hot-key invalidation: a deploy that changes their version, a purge)",
     &invalidate_schema, MSIM_COND_CACHE, fold_invalidate};
 
+/* ---- redeploy ------------------------------------------------------------------------------
+ * A rolling update: the service replaces its replicas a batch at a time and
+ * times the steps itself from the edge (component.h, msim_conditions), so
+ * that every replica is back, as a new host, by the end of the trigger. */
+
+typedef struct redeploy_cfg {
+    msim_trigger_common common;
+    msim_time restart;
+    int64_t batch;
+    int inflight;
+} redeploy_cfg;
+
+static const msim_param redeploy_params[] = {
+    MSIM_TRIGGER_COMMON_PARAMS(redeploy_cfg),
+    {"restart", &msim_type_duration, offsetof(redeploy_cfg, restart), "10s", 0, 1e300,
+     "how long each replica is down between its old host stopping and its new one serving "
+     "(0: the new one is ready as the old one stops, like maxSurge)",
+     NULL, NULL},
+    {"batch", &msim_type_int, offsetof(redeploy_cfg, batch), "1", 1, 65535,
+     "replicas replaced at once (Kubernetes maxUnavailable)", NULL, NULL},
+    {"inflight", &msim_type_enum, offsetof(redeploy_cfg, inflight), "fail", MSIM_UNBOUNDED,
+     "what happens to the attempts a stopping replica holds", inflight_modes, NULL},
+};
+
+static int check_redeploy(msim_bind *b, const msim_node *n, void *p)
+{
+    const redeploy_cfg *t = p;
+    if (t->restart >= t->common.length)
+        return msim_bind_fail(b, msim_node_get(n, "restart"), -MSIM_EINVAL,
+                              "a replica's restart must be shorter than the redeploy's duration");
+    return 0;
+}
+
+static const msim_schema redeploy_schema = MSIM_SCHEMA(
+    "redeploy trigger", "a rolling update", redeploy_params, redeploy_cfg, check_redeploy);
+
+static void fold_redeploy(const void *cfg, msim_conditions *c)
+{
+    const redeploy_cfg *t = cfg;
+    c->redeploys++;
+    c->redeploy_span = t->common.length;
+    c->redeploy_restart = t->restart;
+    c->redeploy_batch = (int)t->batch;
+    c->redeploy_lose = t->inflight == 1;
+}
+
+static const msim_trigger_kind redeploy_trigger = {
+    "redeploy",
+    "a rolling update: replicas are replaced `batch` at a time, evenly over the duration; each "
+    "is down for `restart`, then comes back as a new host (a new address)",
+    &redeploy_schema, MSIM_COND_REDEPLOY, fold_redeploy};
+
 /* ---- the registry of trigger kinds ------------------------------------------------------- */
 
 static const msim_trigger_kind *const trigger_kinds[] = {
     &load_trigger, &capacity_trigger, &blackhole_trigger, &latency_trigger, &errors_trigger,
-    &pause_trigger, &flush_trigger, &invalidate_trigger,
+    &pause_trigger, &flush_trigger, &invalidate_trigger, &redeploy_trigger,
 };
 
 const msim_trigger_kind *const *msim_trigger_kinds(size_t *count)

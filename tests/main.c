@@ -22,6 +22,8 @@ static const test_case *const suites[] = {
     balancer_tests, calls_tests, memory_tests,
     cache_tests,
     jobqueue_tests,
+    autoscaler_tests,
+    channel_tests,
 };
 
 void test_fail(test_ctx *t, const char *file, int line, const char *fmt, ...)

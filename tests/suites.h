@@ -24,6 +24,8 @@ extern const test_case analysis_tests[];    /* analysis.c: sets, sweeps, search,
 extern const test_case published_tests[];   /* published.c: Brooker's collapse, OSDI'22 retry case */
 extern const test_case cache_tests[];       /* unit/cache.c: LRU + TTL, Zipf, fills, coalescing, flush */
 extern const test_case jobqueue_tests[];    /* unit/jobqueue.c: policies' order, pools, SLO accounting */
+extern const test_case autoscaler_tests[];  /* unit/autoscaler.c: HPA arithmetic, windows, policies, warm-up, drain */
+extern const test_case channel_tests[];     /* unit/channel.c: gRPC backoff, re-resolution, redeploys, max age, the storm */
 extern const test_case examples_tests[];    /* examples.c: every example scenario, verdict asserted */
 
 #endif

@@ -63,6 +63,14 @@ typedef struct msim_conditions {
     double cache_lose;            /* share of entries lost (flushes combine: 1 - prod(1 - f)) */
     int cache_down;               /* > 0 while a flush keeps the cache down */
     int64_t cache_invalidate_top; /* the k hottest keys invalidated (the largest k active) */
+    /* Redeploys (MSIM_COND_REDEPLOY). When `redeploys` rises a service starts
+     * replacing its replicas `redeploy_batch` at a time over redeploy_span:
+     * each is down for redeploy_restart, then comes back as a new host. */
+    int redeploys;              /* redeploy triggers active */
+    msim_time redeploy_span;    /* the latest one's duration */
+    msim_time redeploy_restart; /* each replica's downtime */
+    int redeploy_batch;         /* replicas replaced at once */
+    bool redeploy_lose;         /* what a stopped replica held vanishes (else fails) */
 } msim_conditions;
 
 msim_conditions msim_conditions_neutral(void);
@@ -76,6 +84,7 @@ enum {
     MSIM_COND_ERRORS = 1u << 3,   /* error_fraction */
     MSIM_COND_PAUSE = 1u << 4,    /* paused */
     MSIM_COND_CACHE = 1u << 5,    /* cache_lose, cache_down, cache_invalidate_top */
+    MSIM_COND_REDEPLOY = 1u << 6, /* redeploys, redeploy_* */
 };
 
 /* What a kind can be in a topology. */
@@ -83,7 +92,48 @@ enum {
     MSIM_KIND_SOURCE = 1u << 0, /* issues requests (clients) */
     MSIM_KIND_TARGET = 1u << 1, /* accepts attempts (services, balancers) */
     MSIM_KIND_CALLER = 1u << 2, /* makes requests for other components (msim_kind.call) */
+    /* As a reference's required role only: a component an autoscaler may
+     * resize (its kind has msim_kind.scaling). */
+    MSIM_KIND_SCALABLE = 1u << 3,
 };
+
+/* ---- resizing (autoscalers) ---------------------------------------------------
+ * A kind whose instances can be resized fills an msim_scaling; an autoscaler
+ * reads the load through it and sets the size, and knows nothing else of the
+ * kind. What is resized is a *unit* of *members*: a service's replicas (its
+ * one unit), a jobqueue's common pool or a named queue's own pool of workers.
+ * Load figures are cumulative since the run started (integrals over time, in
+ * member- or attempt-seconds), so a reader that differences two readings gets
+ * exact time averages over the span between them, not samples. */
+typedef struct msim_load {
+    uint32_t size;       /* members now, warming ones included (Kubernetes' current replicas) */
+    uint32_t ready;      /* members serving now (ready, and not down by a trigger) */
+    int64_t workers;     /* workers per member now (0: unlimited, no utilisation) */
+    double busy_s;       /* integral of busy workers */
+    double held_s;       /* integral of attempts held: queued + in service */
+    double queued_s;     /* integral of attempts waiting */
+    msim_time oldest;    /* age of the oldest waiting attempt now (0: none waits) */
+} msim_load;
+
+/* How a resize treats the members it adds and removes. */
+typedef struct msim_resize {
+    msim_time warmup; /* an added member serves this long after it is asked for */
+    msim_time grace;  /* a removed member that still holds work after this drops it
+                         (fails it); MSIM_NEVER: it finishes whatever it holds */
+} msim_resize;
+
+typedef struct msim_scaling {
+    /* Read `unit` (NULL: the default one) into *out. Returns 0, or -MSIM_EINVAL
+     * with a one-line reason in err if there is no such unit. */
+    int (*load)(msim_sim *sim, msim_component *self, const char *unit, msim_load *out,
+                msim_error *err);
+    /* Make `unit` n members (1 <= n <= msim_scale_limit). Added members are the
+     * next numbers and serve after how->warmup; the highest-numbered go first
+     * (warming ones before serving ones) and drain: they take nothing new and
+     * finish what they hold, within how->grace. */
+    void (*resize)(msim_sim *sim, msim_component *self, const char *unit, uint32_t n,
+                   const msim_resize *how);
+} msim_scaling;
 
 struct msim_kind {
     const char *name;            /* "service" */
@@ -130,6 +180,16 @@ struct msim_kind {
      * Checked when the scenario loads, so a wrong reference is an error at
      * its line, not at run time. */
     bool (*is_caller)(const void *cfg);
+
+    /* How an autoscaler reads and sets its size. NULL: it cannot be resized. */
+    const msim_scaling *scaling;
+    /* A kind that resizes others: the largest size an instance so configured
+     * may give component `target` (0: none). Read before any init, so that the
+     * target, and a balancer in front of it, can make room. NULL: resizes nothing. */
+    uint32_t (*scale_limit)(const void *cfg, uint32_t target);
+    /* The endpoints of `target` changed: replicas joined or left
+     * (msim_replica_endpoint). NULL: it does not pick replicas itself. */
+    void (*on_endpoints)(msim_sim *sim, msim_component *self, msim_component *target);
 };
 
 /* The common base every instance embeds as its first member. */
@@ -155,6 +215,14 @@ msim_component *msim_component_at(msim_sim *sim, int32_t index);
 
 /* The component with this name, or NULL. */
 msim_component *msim_component_find(msim_sim *sim, const char *name);
+
+/* The largest size any component of the run may give `target`
+ * (msim_kind.scale_limit); 0: nothing resizes it. Callable from init. */
+uint32_t msim_scale_limit(const msim_sim *sim, const msim_component *target);
+
+/* Tell every component that picks replicas (msim_kind.on_endpoints) that the
+ * endpoints of `target` changed. */
+void msim_endpoints_changed(msim_sim *sim, msim_component *target);
 
 /* The registry: every built-in kind, in the order `metasim list` shows them. */
 const msim_kind *const *msim_kinds(size_t *count);

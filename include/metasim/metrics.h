@@ -59,7 +59,11 @@ struct msim_component;
     X(CODEL_OVERLOADED, "codel_overloaded", "share of a service's replicas CoDel finds overloaded") \
     X(GC_TIME, "gc_time", "worker seconds a service's garbage collector took")                    \
     X(HEAP_USED, "heap_used", "live bytes in a service's heaps")                                   \
-    X(HEAP_LIMIT, "heap_limit", "heap bytes of a service's replicas that are up")
+    X(HEAP_LIMIT, "heap_limit", "heap bytes of a service's replicas that are up")                 \
+    X(SCALE_PINNED, "scale_pinned", "1 while an autoscaler wants more than max_replicas and has them") \
+    X(SCALE_LAG, "scale_lag", "share of the replicas an autoscaler's metric asks for not serving yet") \
+    X(LOOKUPS, "lookups", "name lookups a channel's instances made at their resolver")             \
+    X(DISCONNECTED, "disconnected", "share of a channel's instances without a ready connection")
 
 typedef enum {
 #define MSIM_ROLE_ENUM(id, name, doc) MSIM_ROLE_##id,
@@ -96,6 +100,10 @@ msim_gauge msim_gauge_new(msim_sim *sim, struct msim_component *c, const char *n
 void msim_gauge_add(msim_sim *sim, msim_gauge g, double delta);
 void msim_gauge_set(msim_sim *sim, msim_gauge g, double value);
 double msim_gauge_value(const msim_sim *sim, msim_gauge g);
+/* The gauge's integral over time since the run started, in value x seconds
+ * (busy-worker-seconds, ...): two readings differenced give an exact time
+ * average over the span between them. */
+double msim_gauge_area(const msim_sim *sim, msim_gauge g);
 
 /* Register a latency distribution; the window table gets name_p50, _p90, _p99,
  * _max (seconds) and the run keeps one histogram per phase. */

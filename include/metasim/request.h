@@ -140,8 +140,27 @@ static inline unsigned msim_cls_priority(uint8_t cls)
 
 /* How many replicas a sender may pin attempts to on `target` (0: its kind
  * has none, or it is not set up yet). Services are set up before the kinds
- * that come after them in the registry (balancers), which may ask in init. */
+ * that come after them in the registry (balancers), which may ask in init.
+ * A service an autoscaler resizes counts every replica it may ever have
+ * (msim_scale_limit); msim_replica_endpoint says which exist now. */
 uint32_t msim_replicas(const struct msim_component *target);
+
+/* Whether replica i of `target` is an endpoint now: it exists and finished
+ * its warm-up (Kubernetes lists ready pods only). One down by a trigger still
+ * is — only health checks notice that. A sender that pins attempts should
+ * pick endpoints only; the target's endpoint changes reach it through
+ * msim_kind.on_endpoints. */
+bool msim_replica_endpoint(const struct msim_component *target, uint32_t i);
+
+/* The generation of replica i of `target`'s host: 1 at the start, one more
+ * each time a redeploy replaces it (a new pod: a new address), so a sender
+ * that holds connections tells the host it connected to from its successor.
+ * 0: no such replica. */
+uint32_t msim_replica_generation(const struct msim_component *target, uint32_t i);
+
+/* Whether replica i of `target` takes attempts and connections now: a ready
+ * member, neither down by a trigger nor restarting in a redeploy. */
+bool msim_replica_up(const struct msim_component *target, uint32_t i);
 
 /* Allocate a request owned by `origin`, started now, counted as in flight. */
 msim_request *msim_request_new(msim_sim *sim, struct msim_component *origin);

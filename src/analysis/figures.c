@@ -344,9 +344,66 @@ static void slo_signal(msim_verdict *v, const msim_result *r, uint32_t w0, uint3
     add_signal(v, "slo_missed", now, base, t);
 }
 
+/* ---- reconnect storms --------------------------------------------------------------------
+ * A channel's instance that holds no READY connection fails (or holds) its
+ * callers' attempts. Many such instances long after the trigger, with lookups
+ * far above the baseline, mean the resolver cannot answer them: each failed
+ * reconnect asks for a lookup, and each lookup that times out leaves the
+ * instance with addresses that are dead (docs/reconnects.md). */
+
+static void reconnect_signal(msim_verdict *v, const msim_result *r, uint32_t w0, uint32_t w1)
+{
+    double share;
+    int c = top_column(r, MSIM_ROLE_DISCONNECTED, MSIM_AGG_MEAN, w0, w1, &share);
+    if (c < 0 || share < 0.1) return;
+    uint32_t b0, b1;
+    msim_result_phase_windows(r, MSIM_PHASE_BEFORE, &b0, &b1);
+    int l = column_of(r, r->cols[c].comp, MSIM_ROLE_LOOKUPS);
+    double secs = 0, base_secs = 0;
+    for (uint32_t w = w0; w < w1; w++)
+        secs += window_len_s(r, w);
+    for (uint32_t w = b0; w < b1; w++)
+        base_secs += window_len_s(r, w);
+    double now = l < 0 ? NAN : ratio(column_sum(r, l, w0, w1), secs);
+    double base = l < 0 ? NAN : ratio(column_sum(r, l, b0, b1), base_secs);
+    char t[160];
+    snprintf(t, sizeof t,
+             "%.0f%% of %s's instances without a ready connection; %.0f lookups/s (baseline %.1f/s)",
+             100 * share, r->cols[c].component, now, isnan(base) ? 0.0 : base);
+    add_signal(v, "disconnected", share, NAN, t);
+}
+
+/* ---- autoscaling -------------------------------------------------------------------------
+ * An autoscaler publishes whether its metric asks for more than max_replicas
+ * while it has them all (pinned: the capacity it may add is spent), and the
+ * share of the replicas it wants, within the maximum, that do not serve yet
+ * (lag: the sync period, the policies' rate limits and the warm-up). */
+
+static void autoscaler_signal(msim_verdict *v, const msim_result *r, uint32_t w0, uint32_t w1)
+{
+    char t[160];
+    double top;
+    int c = top_column(r, MSIM_ROLE_SCALE_PINNED, MSIM_AGG_MEAN, w0, w1, &top);
+    if (c >= 0 && top >= 0.5) {
+        snprintf(t, sizeof t, "autoscaler %s pinned at max_replicas %.0f%% of the time",
+                 r->cols[c].component, 100 * top);
+        add_signal(v, "autoscaler_pinned", top, NAN, t);
+    }
+    c = top_column(r, MSIM_ROLE_SCALE_LAG, MSIM_AGG_MEAN, w0, w1, &top);
+    if (c >= 0 && top >= 0.25) {
+        snprintf(t, sizeof t,
+                 "autoscaler %s lagging: %.0f%% of the replicas it wanted were not serving yet "
+                 "(mean)",
+                 r->cols[c].component, 100 * top);
+        add_signal(v, "autoscaler_lag", top, NAN, t);
+    }
+}
+
 void msim__mitigation_signals(msim_verdict *v, const msim_result *r, uint32_t w0, uint32_t w1)
 {
     /* not mitigations, but read from single columns over the same span */
+    autoscaler_signal(v, r, w0, w1);
+    reconnect_signal(v, r, w0, w1);
     health_signal(v, r, w0, w1);
     layered_signal(v, r, w0, w1);
     gc_signal(v, r, w0, w1);

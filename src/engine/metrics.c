@@ -112,6 +112,13 @@ double msim_gauge_value(const msim_sim *sim, msim_gauge id)
     return sim->m.gauges[id].value;
 }
 
+double msim_gauge_area(const msim_sim *sim, msim_gauge id)
+{
+    const msim__gauge_state *g = &sim->m.gauges[id];
+    double open = g->area + g->value * (double)(sim->now - g->since);
+    return (g->total + open) / 1e9;
+}
+
 msim_latency msim_latency_new(msim_sim *sim, msim_component *c, const char *name, msim_role role)
 {
     msim__metrics *m = &sim->m;
@@ -197,6 +204,7 @@ void msim__metrics_window_end(msim_sim *sim, msim_time t0, msim_time t1)
         gauge_fold(g, t1);
         row[g->mean_col] = len > 0 ? g->area / len : g->value;
         row[g->max_col] = g->max;
+        g->total += g->area;
         g->area = 0;
         g->max = g->value;
     }

@@ -37,6 +37,7 @@ typedef struct msim__col {
 
 typedef struct msim__gauge_state {
     double value, area, max;
+    double total; /* area of the closed windows (value x ns), for msim_gauge_area */
     msim_time since;
     uint32_t mean_col, max_col;
 } msim__gauge_state;

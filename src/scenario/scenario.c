@@ -249,6 +249,13 @@ static int resolve_ref(msim_bind *b, msim_scenario *sc, const msim__pending_ref 
         return rc;
     }
     const msim_kind *k = sc->components[idx].kind;
+    if (pr->roles == MSIM_KIND_SCALABLE && !k->scaling)
+        return msim_bind_fail(b, pr->node, -MSIM_EREF, "\"%s\" is %s %s, which cannot be resized",
+                              ref->name, kind_article(k), k->name);
+    if (pr->roles == MSIM_KIND_SCALABLE) {
+        ref->index = idx;
+        return 0;
+    }
     if (pr->roles == MSIM_KIND_CALLER &&
         (!(k->roles & MSIM_KIND_CALLER) || (k->is_caller && !k->is_caller(sc->components[idx].cfg))))
         return msim_bind_fail(b, pr->node, -MSIM_EREF,

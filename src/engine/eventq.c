@@ -13,6 +13,14 @@
 
 #define ARITY 4
 
+/* Growth and compaction are rare: out of line, they leave the push and pop
+ * paths short. */
+#if defined(__GNUC__)
+#define RARE __attribute__((noinline, cold))
+#else
+#define RARE
+#endif
+
 static bool key_before(msim_time ta, uint64_t sa, msim_time tb, uint64_t sb)
 {
     return ta < tb || (ta == tb && sa < sb);
@@ -23,7 +31,7 @@ static bool entry_before(const msim__evq_entry *a, const msim__evq_entry *b)
     return key_before(a->time, a->seq, b->time, b->seq);
 }
 
-static void *grow(msim_allocator al, void *p, size_t *cap, size_t elem, size_t min_cap)
+static RARE void *grow(msim_allocator al, void *p, size_t *cap, size_t elem, size_t min_cap)
 {
     size_t ncap = *cap ? *cap * 2 : min_cap;
     void *np = al.realloc(al.ud, p, ncap * elem);
@@ -73,10 +81,15 @@ static void sift_down(msim__evq_entry *h, size_t len, size_t i)
     for (;;) {
         size_t first = i * ARITY + 1;
         if (first >= len) break;
-        size_t last = first + ARITY < len ? first + ARITY : len;
         size_t best = first;
-        for (size_t c = first + 1; c < last; c++)
-            if (entry_before(&h[c], &h[best])) best = c;
+        if (first + ARITY <= len) { /* the common case, unrolled: a full family */
+            size_t b1 = entry_before(&h[first + 1], &h[first]) ? first + 1 : first;
+            size_t b2 = entry_before(&h[first + 3], &h[first + 2]) ? first + 3 : first + 2;
+            best = entry_before(&h[b2], &h[b1]) ? b2 : b1;
+        } else {
+            for (size_t c = first + 1; c < len; c++)
+                if (entry_before(&h[c], &h[best])) best = c;
+        }
         if (!entry_before(&h[best], &e)) break;
         h[i] = h[best];
         i = best;
@@ -91,7 +104,7 @@ static bool entry_live(const msim__evq *q, const msim__evq_entry *e)
 
 /* Drop dead entries and rebuild the heap in O(n). Called when dead entries
  * outnumber live ones, so its cost is amortised over the cancellations. */
-static void compact(msim__evq *q)
+static RARE void compact(msim__evq *q)
 {
     size_t j = 0;
     for (size_t i = 0; i < q->len; i++)
@@ -260,7 +273,7 @@ static void lane_free(msim__evq *q, msim__lane *l)
 /* Make room for the block of absolute index `abs` (a new block starts there):
  * grow the pointer ring if the lane would span more blocks than it has slots,
  * then give the slot a block (the spare, or a new one). */
-static int lane_add_block(msim__evq *q, msim__lane *l, uint64_t abs)
+static RARE int lane_add_block(msim__evq *q, msim__lane *l, uint64_t abs)
 {
     uint64_t first = l->head >> MSIM__LANE_BLOCK_BITS, block = abs >> MSIM__LANE_BLOCK_BITS;
     if (l->len == 0) first = block;
@@ -351,11 +364,18 @@ bool msim__evq_pending(const msim__evq *q, msim_timer h)
 
 bool msim__evq_cancel(msim__evq *q, msim_timer *h)
 {
+    if (h->slot & MSIM__LANE_HANDLE) {
+        msim__lane_entry *e = lane_entry(q, *h);
+        bool was = e && e->fn != NULL;
+        if (was) {
+            e->fn = NULL; /* skipped when it reaches the front */
+            q->live--;
+        }
+        *h = MSIM_NO_TIMER;
+        return was;
+    }
     bool was = msim__evq_pending(q, *h);
-    if (was && (h->slot & MSIM__LANE_HANDLE)) {
-        lane_entry(q, *h)->fn = NULL; /* skipped when it reaches the front */
-        q->live--;
-    } else if (was) {
+    if (was) {
         node_release(q, h->slot - 1);
         q->heap_live--;
         q->heap_dead++;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -48,6 +49,56 @@ msim_result *test_run_file(test_ctx *t, const char *relpath)
     }
     if (rc) test_fail(t, __FILE__, __LINE__, "%s", msim_error_format(&err, buf, sizeof buf));
     return rc ? NULL : r;
+}
+
+typedef struct alloc_budget {
+    long calls, fail_at;
+} alloc_budget;
+
+static void *failing_realloc(void *ud, void *p, size_t size)
+{
+    alloc_budget *b = ud;
+    if (size == 0) {
+        free(p);
+        return NULL;
+    }
+    if (++b->calls == b->fail_at) return NULL;
+    return realloc(p, size);
+}
+
+/* Run sc with allocation k failing (k = 0: none); *calls gets how many
+ * allocations it asked for. When `fails`, it must end in -MSIM_ENOMEM with a
+ * message and no result; otherwise succeed. 0 if it did as it should. */
+static int run_failing_at(test_ctx *t, const msim_scenario *sc, long k, bool fails, long *calls)
+{
+    alloc_budget b = {0, k};
+    msim_run_options opt = {.alloc = {failing_realloc, &b}};
+    msim_result *r = NULL;
+    msim_error err = {0};
+    int rc = msim_run(sc, &opt, &r, &err);
+    *calls = b.calls;
+    bool ok = fails ? rc == -MSIM_ENOMEM && r == NULL && err.msg[0]
+                    : rc == 0 && r && r->requests == r->succeeded + r->failed + r->in_flight;
+    msim_result_free(r);
+    if (!ok) test_fail(t, __FILE__, __LINE__, "allocation %ld failing: rc %d (%s)", k, rc, err.msg);
+    return ok ? 0 : -1;
+}
+
+void test_allocation_failures_are_clean(test_ctx *t, const char *yaml)
+{
+    msim_scenario *sc = NULL;
+    msim_error err = {0};
+    char buf[1400];
+    if (msim_scenario_parse(yaml, strlen(yaml), t->name, NULL, 0, &sc, &err)) {
+        test_fail(t, __FILE__, __LINE__, "scenario: %s", msim_error_format(&err, buf, sizeof buf));
+        return;
+    }
+    long total = 0, calls = 0;
+    if (run_failing_at(t, sc, 0, false, &total) == 0 && total <= 10)
+        test_fail(t, __FILE__, __LINE__, "only %ld allocations: is the allocator used?", total);
+    for (long k = 1; k <= total + 1 && !t->failed; k++)
+        run_failing_at(t, sc, k, k <= total, &calls);
+    msim_scenario_free(sc);
 }
 
 void test_done(msim_result *r)

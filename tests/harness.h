@@ -76,6 +76,13 @@ void test_done(msim_result *r); /* frees the result and its scenario */
  * "examples/retry-storm.yaml"), run once as written. */
 msim_result *test_run_file(test_ctx *t, const char *relpath);
 
+/* Allocation failure on purpose (STYLE §15): run the scenario in `yaml` with an
+ * allocator that fails at the k-th request, for every k up to the number a full
+ * run makes. Each run must end in a clean -MSIM_ENOMEM with a message (or
+ * succeed with a balanced ledger, once k is past the last allocation) — never
+ * a crash or a leak (the sanitizer build checks). Fails the test otherwise. */
+void test_allocation_failures_are_clean(test_ctx *t, const char *yaml);
+
 /* Sum of a component's column over the whole run (or -1 if it is missing). */
 double test_total(const msim_result *r, const char *component, const char *metric);
 

@@ -749,21 +749,6 @@ static void bad_pools_are_refused(test_ctx *t)
 /* Allocation failure at every allocation a balancer run makes (as
  * torture.c does for clients and services): a clean -MSIM_ENOMEM each time,
  * never a crash or a leak (the sanitizer build checks). */
-typedef struct alloc_budget {
-    long calls, fail_at;
-} alloc_budget;
-
-static void *failing_realloc(void *ud, void *p, size_t size)
-{
-    alloc_budget *b = ud;
-    if (size == 0) {
-        free(p);
-        return NULL;
-    }
-    if (++b->calls == b->fail_at) return NULL;
-    return realloc(p, size);
-}
-
 static void allocation_failures_are_clean(test_ctx *t)
 {
     const char *yaml =
@@ -776,30 +761,7 @@ static void allocation_failures_are_clean(test_ctx *t)
         "    health_check: {interval: 500ms, timeout: 50ms, interval_jitter: 100ms}\n"
         "    outlier_detection: {enabled: true, interval: 1s}\n"
         "triggers: [{kind: blackhole, target: a, at: 3s, duration: 3s, replicas: 2}]\n";
-    msim_scenario *sc = NULL;
-    msim_error err = {0};
-    CHECK(msim_scenario_parse(yaml, strlen(yaml), "torture", NULL, 0, &sc, &err) == 0);
-    alloc_budget count = {0, -1};
-    msim_run_options opt = {.alloc = {failing_realloc, &count}};
-    msim_result *r = NULL;
-    CHECK(msim_run(sc, &opt, &r, &err) == 0);
-    msim_result_free(r);
-    long total = count.calls;
-    CHECK(total > 10);
-    for (long k = 1; k <= total + 1; k++) {
-        alloc_budget b = {0, k};
-        opt.alloc.ud = &b;
-        r = NULL;
-        memset(&err, 0, sizeof err);
-        int rc = msim_run(sc, &opt, &r, &err);
-        if (k <= total)
-            CHECK_MSG(rc == -MSIM_ENOMEM && r == NULL && err.msg[0], "allocation %ld of %ld: rc %d",
-                      k, total, rc);
-        else
-            CHECK(rc == 0 && r && r->requests == r->succeeded + r->failed + r->in_flight);
-        msim_result_free(r);
-    }
-    msim_scenario_free(sc);
+    test_allocation_failures_are_clean(t, yaml);
 }
 
 const test_case balancer_tests[] = {

@@ -310,16 +310,20 @@ static void list_push_front(list *l, msim_attempt *a)
     l->len++;
 }
 
+/* The head's prev is not kept: taking the head off a FIFO would otherwise
+ * write into the next attempt, which has waited longest and is cold in cache.
+ * An attempt is the head exactly when it is l->head, never "prev == NULL". */
 static void list_remove(list *l, msim_attempt *a)
 {
-    if (a->prev)
-        a->prev->next = a->next;
-    else
+    bool head = a == l->head;
+    if (head)
         l->head = a->next;
-    if (a->next)
-        a->next->prev = a->prev;
     else
-        l->tail = a->prev;
+        a->prev->next = a->next;
+    if (a == l->tail)
+        l->tail = head ? NULL : a->prev;
+    else if (!head)
+        a->next->prev = a->prev;
     a->prev = a->next = NULL;
     l->len--;
 }

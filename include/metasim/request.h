@@ -82,23 +82,19 @@ enum {
 };
 
 struct msim_attempt {
+    /* The first cache line holds what the sender and the engine touch: an
+     * attempt that times out a second after it was sent is cold, and its
+     * timeout should cost one miss, not two. */
     msim_request *req;               /* NULL once the sender abandoned it */
     struct msim_component *from;     /* sender: gets the response */
     struct msim_component *to;       /* target: holds it while serving */
     msim_time expires;               /* when the sender gives up; MSIM_NEVER if never.
                                         Targets that honour deadlines read it. */
-    msim_time enqueued;              /* target-defined: when it joined a queue */
-    msim_time started;               /* target-defined: when service began */
-    msim_time due;                   /* target-defined: when service will end */
-    msim_time work;                  /* worker time spent on it so far */
-    msim_attempt *prev, *next;       /* intrusive links for the holder's lists */
+    msim_timer timeout;              /* sender's timeout timer */
+    msim_timer done;                 /* holder's completion timer */
     void *ctx;                       /* sender-defined: what the sender needs to find
                                         again when the response comes (a balancer: the
                                         attempt it relays; a health checker: its host) */
-    void *hctx;                      /* holder-defined: what the target keeps with it
-                                        while serving (a service: its calls' progress) */
-    msim_timer timeout;              /* sender's timeout timer */
-    msim_timer done;                 /* holder's completion timer */
     uint16_t slot;                   /* holder-defined (e.g. replica index); the sender's
                                         choice of replica when MSIM_CLS_PINNED is set */
     uint16_t number;                 /* 1 for a request's first attempt, 2 for its first retry */
@@ -106,6 +102,14 @@ struct msim_attempt {
     uint8_t flags;                   /* MSIM_AF_* */
     uint8_t state;                   /* holder-defined */
     uint8_t cls;                     /* sender-defined: MSIM_CLS_* bits */
+    /* The second line is the holder's. */
+    msim_time enqueued;              /* target-defined: when it joined a queue */
+    msim_time started;               /* target-defined: when service began */
+    msim_time due;                   /* target-defined: when service will end */
+    msim_time work;                  /* worker time spent on it so far */
+    msim_attempt *prev, *next;       /* intrusive links for the holder's lists */
+    void *hctx;                      /* holder-defined: what the target keeps with it
+                                        while serving (a service: its calls' progress) */
 };
 
 /* What the sender asks of the target (msim_attempt.cls). A target that does not

@@ -242,8 +242,6 @@ typedef struct service {
     bool restart_lose;       /* ... and whether what a stopping replica holds vanishes */
     uint32_t *up_list, nup;
     int64_t workers; /* effective per replica; MSIM_UNLIMITED */
-    uint32_t free_limit; /* what worker_free compares with: workers, 0 while paused, or
-                            UINT32_MAX (unlimited) — one compare per attempt */
     double speed, errors;
     msim_time added;
     bool paused;
@@ -310,20 +308,16 @@ static void list_push_front(list *l, msim_attempt *a)
     l->len++;
 }
 
-/* The head's prev is not kept: taking the head off a FIFO would otherwise
- * write into the next attempt, which has waited longest and is cold in cache.
- * An attempt is the head exactly when it is l->head, never "prev == NULL". */
 static void list_remove(list *l, msim_attempt *a)
 {
-    bool head = a == l->head;
-    if (head)
-        l->head = a->next;
-    else
+    if (a->prev)
         a->prev->next = a->next;
-    if (a == l->tail)
-        l->tail = head ? NULL : a->prev;
-    else if (!head)
+    else
+        l->head = a->next;
+    if (a->next)
         a->next->prev = a->prev;
+    else
+        l->tail = a->prev;
     a->prev = a->next = NULL;
     l->len--;
 }
@@ -382,24 +376,16 @@ static void complete(msim_sim *sim, void *obj, uint64_t arg);
 
 static bool worker_free(const service *s, const replica *r)
 {
-    return r->serving.len < s->free_limit;
-}
-
-static void update_free_limit(service *s)
-{
-    s->free_limit = s->paused                     ? 0
-                    : s->workers == MSIM_UNLIMITED ? UINT32_MAX
-                    : s->workers > UINT32_MAX - 1  ? UINT32_MAX - 1
-                                                   : (uint32_t)s->workers;
+    return !s->paused && (s->workers == MSIM_UNLIMITED || (int64_t)r->serving.len < s->workers);
 }
 
 static double slowdown(const service *s, const replica *r)
 {
     const slowdown_cfg *sl = &s->cfg->slowdown;
-    if (sl->by == SLOW_NONE || sl->coef == 0) return 1;
     double n = sl->by == SLOW_BUSY    ? r->serving.len
                : sl->by == SLOW_QUEUE ? r->queue.len
                                       : outstanding(r);
+    if (sl->by == SLOW_NONE || sl->coef == 0) return 1;
     return 1 + sl->coef * (sl->exponent == 1 ? n : pow(n, sl->exponent));
 }
 
@@ -907,7 +893,6 @@ static void set_paused(msim_sim *sim, service *s, bool paused)
 {
     if (paused == s->paused) return;
     s->paused = paused;
-    update_free_limit(s);
     if (paused) s->pause_start = msim_now(sim);
     for (uint32_t i = 0; i < s->nreps; i++) {
         pause_list(sim, s, &s->reps[i].serving, paused, complete);
@@ -938,7 +923,6 @@ static void service_apply(msim_sim *sim, msim_component *self, const msim_condit
     if (s->cfg->workers != MSIM_UNLIMITED) {
         s->workers = llround((double)s->cfg->workers * c->workers_factor);
         if (s->workers < 0) s->workers = 0;
-        update_free_limit(s);
     }
     s->lost = c->lose_inflight;
     set_replicas_down(sim, s, c->replicas_down, c->lose_inflight);
@@ -1002,7 +986,6 @@ static int service_init(msim_sim *sim, msim_component *self, const void *cfg, ms
     }
     rebuild_up_list(s);
     s->workers = s->cfg->workers;
-    update_free_limit(s);
     s->cancel = s->cfg->cancel_on_timeout;
     s->queue_cap = s->cfg->queue.capacity;
     s->speed = 1;

@@ -82,9 +82,8 @@ enum {
 };
 
 struct msim_attempt {
-    /* The first cache line holds what the sender and the engine touch: an
-     * attempt that times out a second after it was sent is cold, and its
-     * timeout should cost one miss, not two. */
+    /* First what the sender and the engine touch; then what the holder keeps
+     * (a timeout, the commonest event of a storm, reads only the first part). */
     msim_request *req;               /* NULL once the sender abandoned it */
     struct msim_component *from;     /* sender: gets the response */
     struct msim_component *to;       /* target: holds it while serving */
@@ -102,7 +101,7 @@ struct msim_attempt {
     uint8_t flags;                   /* MSIM_AF_* */
     uint8_t state;                   /* holder-defined */
     uint8_t cls;                     /* sender-defined: MSIM_CLS_* bits */
-    /* The second line is the holder's. */
+    /* the holder's */
     msim_time enqueued;              /* target-defined: when it joined a queue */
     msim_time started;               /* target-defined: when service began */
     msim_time due;                   /* target-defined: when service will end */

@@ -81,15 +81,10 @@ static void sift_down(msim__evq_entry *h, size_t len, size_t i)
     for (;;) {
         size_t first = i * ARITY + 1;
         if (first >= len) break;
+        size_t last = first + ARITY < len ? first + ARITY : len;
         size_t best = first;
-        if (first + ARITY <= len) { /* the common case, unrolled: a full family */
-            size_t b1 = entry_before(&h[first + 1], &h[first]) ? first + 1 : first;
-            size_t b2 = entry_before(&h[first + 3], &h[first + 2]) ? first + 3 : first + 2;
-            best = entry_before(&h[b2], &h[b1]) ? b2 : b1;
-        } else {
-            for (size_t c = first + 1; c < len; c++)
-                if (entry_before(&h[c], &h[best])) best = c;
-        }
+        for (size_t c = first + 1; c < last; c++)
+            if (entry_before(&h[c], &h[best])) best = c;
         if (!entry_before(&h[best], &e)) break;
         h[i] = h[best];
         i = best;

@@ -71,8 +71,6 @@ void *msim_arena_alloc(msim_sim *sim, size_t size)
 
 /* ---- pools ---------------------------------------------------------------- */
 
-#define CACHE_LINE 64
-
 typedef struct free_obj {
     struct free_obj *next;
 } free_obj;
@@ -106,12 +104,8 @@ void *msim_pool_get(msim_pool *p)
         p->free = p->free->next;
     } else {
         if (!p->carve_left) {
-            /* objects a whole number of cache lines long start on a line, so
-             * that their layout decides which fields share one */
-            size_t line = p->size % CACHE_LINE == 0 ? CACHE_LINE : 0;
-            p->carve = msim_arena_alloc(p->sim, p->size * p->next_chunk + line);
+            p->carve = msim_arena_alloc(p->sim, p->size * p->next_chunk);
             if (!p->carve) return NULL;
-            if (line) p->carve += (CACHE_LINE - (uintptr_t)p->carve % CACHE_LINE) % CACHE_LINE;
             p->carve_left = p->next_chunk;
             if (p->next_chunk < 65536) p->next_chunk *= 2;
         }

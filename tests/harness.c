@@ -101,6 +101,26 @@ void test_allocation_failures_are_clean(test_ctx *t, const char *yaml)
     msim_scenario_free(sc);
 }
 
+void test_same_bytes_twice(test_ctx *t, const char *yaml)
+{
+    msim_buf json[2] = {{0}}, csv[2] = {{0}};
+    for (int k = 0; k < 2; k++) {
+        msim_result *r = test_run_text(t, yaml, NULL, 0, 0);
+        if (!r) break;
+        msim_report_json(r, &json[k]);
+        msim_report_csv(r, &csv[k]);
+        test_done(r);
+    }
+    if (!t->failed && !(json[0].len > 0 && json[0].len == json[1].len &&
+                        memcmp(json[0].data, json[1].data, json[0].len) == 0))
+        test_fail(t, __FILE__, __LINE__, "summary JSON differs between two identical runs");
+    if (!t->failed && !(csv[0].len > 0 && csv[0].len == csv[1].len &&
+                        memcmp(csv[0].data, csv[1].data, csv[0].len) == 0))
+        test_fail(t, __FILE__, __LINE__, "time series differ between two identical runs");
+    for (int k = 0; k < 2; k++)
+        msim_buf_free(&json[k]), msim_buf_free(&csv[k]);
+}
+
 void test_done(msim_result *r)
 {
     if (!r) return;

@@ -83,6 +83,10 @@ msim_result *test_run_file(test_ctx *t, const char *relpath);
  * a crash or a leak (the sanitizer build checks). Fails the test otherwise. */
 void test_allocation_failures_are_clean(test_ctx *t, const char *yaml);
 
+/* Run the scenario in `yaml` twice: summary JSON and time series must be the
+ * same bytes (and not empty). Fails the test otherwise. */
+void test_same_bytes_twice(test_ctx *t, const char *yaml);
+
 /* Sum of a component's column over the whole run (or -1 if it is missing). */
 double test_total(const msim_result *r, const char *component, const char *metric);
 

@@ -350,17 +350,7 @@ static void same_seed_same_bytes(test_ctx *t)
         "channels:\n  ch: {target: api, instances: 50, max_connection_age: 20s, resolver: lookups,\n"
         "    min_resolution_interval: 1s}\n"
         "triggers: [{kind: redeploy, target: api, at: 10s, duration: 20s, restart: 2s}]\n";
-    msim_buf a = {0}, b = {0};
-    for (int k = 0; k < 2; k++) {
-        msim_result *r = test_run_text(t, yaml, NULL, 0, 0);
-        if (!r) goto done;
-        msim_report_json(r, k ? &b : &a);
-        test_done(r);
-    }
-    CHECK(a.len > 0 && a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
-done:
-    msim_buf_free(&a);
-    msim_buf_free(&b);
+    test_same_bytes_twice(t, yaml);
 }
 
 /* ---- configuration errors and allocation failures ------------------------------------------------- */

@@ -67,7 +67,7 @@ timed() {
 # out from under the runs.
 make --no-print-directory build/metasim >&2
 cp build/metasim "$BIN"
-"$CC" -std=c11 -D_XOPEN_SOURCE=700 -O2 -Wall -Wextra -o "$TIGHT" bench/tight_loop.c -lm
+"$CC" -std=c11 -D_XOPEN_SOURCE=700 -O2 -fno-plt -Wall -Wextra -o "$TIGHT" bench/tight_loop.c -lm
 
 # ---- the machine --------------------------------------------------------------------
 cpu=$(awk -F': *' '/^model name/ { m = $2 } /^cpu family/ { f = $2 } /^model\t/ { n = $2 }
@@ -75,7 +75,7 @@ cpu=$(awk -F': *' '/^model name/ { m = $2 } /^cpu family/ { f = $2 } /^model\t/ 
 say "metasim bench, $(date -u '+%Y-%m-%d %H:%M UTC')"
 say "machine: $(nproc) CPUs, $cpu, $(uname -sr)"
 say "load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')   (a shared machine: expect noise)"
-say "compilers: $("$CC" --version | head -n 1); metasim -O2 -flto, tight loop -O2"
+say "compilers: $("$CC" --version | head -n 1); metasim -O2 -flto -fno-plt, tight loop -O2 -fno-plt"
 say ""
 
 # ---- throughput ------------------------------------------------------------------------

@@ -40,12 +40,20 @@ msim_attempt *msim_attempt_new(msim_sim *sim, msim_request *req, msim_component 
         msim_fail(sim, -MSIM_ENOMEM, "out of memory allocating an attempt");
         return NULL;
     }
-    /* memset and four stores: the compound literal costs twice the instructions */
-    memset(a, 0, sizeof *a);
+    /* Field by field: a memset or a compound literal becomes `rep stos`, whose
+     * start-up cost made this function 6% of a retry storm's run time. */
+    _Static_assert(sizeof(void *) != 8 || sizeof(msim_attempt) == 120,
+                   "a new field of msim_attempt must be initialised here");
     a->req = req;
     a->from = from;
     a->to = to;
     a->expires = MSIM_NEVER;
+    a->timeout = a->done = MSIM_NO_TIMER;
+    a->ctx = a->hctx = NULL;
+    a->slot = a->number = 0;
+    a->status = a->flags = a->state = a->cls = 0;
+    a->enqueued = a->started = a->due = a->work = 0;
+    a->prev = a->next = NULL;
     sim->att_created++;
     if (++sim->att_alive > sim->att_peak) sim->att_peak = sim->att_alive;
     return a;

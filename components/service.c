@@ -434,10 +434,10 @@ static void start(msim_sim *sim, service *s, replica *r, msim_attempt *a)
     double work;
     if (a->cls & MSIM_CLS_PROBE) /* a shallow health endpoint: no slow dependency */
         work = (double)msim_dist_sample(&s->cfg->probe.service_time, &s->rng_probe) *
-               slowdown(s, r) / s->speed;
+               slowdown(s, r);
     else
-        work = (double)msim_dist_sample(&s->cfg->service_time, &s->rng_work) * slowdown(s, r) /
-               s->speed;
+        work = (double)msim_dist_sample(&s->cfg->service_time, &s->rng_work) * slowdown(s, r);
+    if (s->speed != 1) work /= s->speed; /* exact either way; a division is slow */
     if (s->cfg->cold_start.factor > 1 && !(a->cls & MSIM_CLS_PROBE))
         work *= cold_factor(s, r, msim_now(sim));
     if (memory_modelled(&s->cfg->memory)) work = gc_stretched(sim, s, r, work);
